@@ -1,0 +1,63 @@
+# Marginalia — `make help` lists the targets.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.DEFAULT_GOAL := help
+.PHONY: help install run test lint format migrate demo test-sqlite test-postgres clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+
+$(BIN)/python:
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11+ is needed as $(PYTHON) (make PYTHON=python3 …)"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+install: $(STAMP) ## Create .venv and install Marginalia with its dev tools
+
+migrate: install ## Apply database migrations
+	@mkdir -p var
+	$(BIN)/python manage.py migrate --noinput
+
+demo: migrate ## Load the demo library and the demo user (harmless to repeat)
+	$(BIN)/python manage.py load_demo
+
+run: demo ## Install, migrate, load the demo and serve http://$(HOST):$(PORT)/
+	@echo ""
+	@echo "  Marginalia is at http://$(HOST):$(PORT)/"
+	@echo "  Sign in as demo / demo-marginalia"
+	@echo ""
+	$(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+lint: install ## ruff check, ruff format --check, makemigrations --check
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/python manage.py makemigrations --check --dry-run
+
+format: install ## Format the code with ruff
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+test-sqlite: install
+	DATABASE_URL=sqlite:///:memory: $(BIN)/pytest -p no:cacheprovider -n $${PYTEST_WORKERS:-2} $(PYTEST_ARGS)
+
+test-postgres: install
+	@if [ -n "$$TEST_DATABASE_URL" ]; then \
+	  echo "== the suite on PostgreSQL ($$TEST_DATABASE_URL)"; \
+	  DATABASE_URL="$$TEST_DATABASE_URL" $(BIN)/pytest -p no:cacheprovider -n $${PYTEST_WORKERS:-2} $(PYTEST_ARGS); \
+	else \
+	  echo "== PostgreSQL run skipped: TEST_DATABASE_URL is not set"; \
+	fi
+
+test: lint test-sqlite test-postgres ## Install, lint, check migrations, run the suite (SQLite, then PostgreSQL)
+
+clean: ## Remove the virtualenv and local data
+	rm -rf $(VENV) var/*.sqlite3 var/static

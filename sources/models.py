@@ -1,0 +1,523 @@
+"""Libraries, members, sources, creators, immutable texts and provenance links.
+
+Source metadata is held in CSL variables (https://citationstyles.org) so that export
+is lossless; `csl.py` maps a Source to and from CSL-JSON.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import unicodedata
+from typing import TYPE_CHECKING
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils.text import slugify
+from simple_history.models import HistoricalRecords
+
+from sources.citekeys import assign_citation_key
+from sources.dates import edtf_bounds
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+
+    AnyUser = AbstractBaseUser | AnonymousUser
+
+
+class Role(models.TextChoices):
+    OWNER = "owner", "Owner"
+    EDITOR = "editor", "Editor"
+    VIEWER = "viewer", "Viewer"
+
+
+WRITE_ROLES = (Role.OWNER, Role.EDITOR)
+
+
+class LibraryQuerySet(models.QuerySet):
+    def visible_to(self, user: AnyUser) -> LibraryQuerySet:
+        if not user.is_authenticated:
+            return self.filter(is_public=True)
+        return self.filter(Q(is_public=True) | Q(memberships__user=user)).distinct()
+
+    def editable_by(self, user: AnyUser) -> LibraryQuerySet:
+        if not user.is_authenticated:
+            return self.none()
+        return self.filter(memberships__user=user, memberships__role__in=WRITE_ROLES)
+
+    def owned_by(self, user: AnyUser) -> LibraryQuerySet:
+        if not user.is_authenticated:
+            return self.none()
+        return self.filter(memberships__user=user, memberships__role=Role.OWNER)
+
+
+class LibraryManager(models.Manager.from_queryset(LibraryQuerySet)):  # type: ignore[misc]
+    def create_for(self, owner, *, name: str, **fields) -> Library:
+        """Create a library with `owner` as its first member."""
+        base = slugify(name)[:60] or "library"
+        slug, n = base, 1
+        while self.filter(slug=slug).exists():
+            n += 1
+            slug = f"{base}-{n}"
+        library = self.create(name=name, slug=slug, **fields)
+        Membership.objects.create(library=library, user=owner, role=Role.OWNER)
+        return library
+
+
+class Library(models.Model):
+    """A research workspace; owns every source, annotation and claim in it."""
+
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=80, unique=True)
+    description = models.TextField(blank=True)
+    is_public = models.BooleanField(
+        default=False, help_text="Published read-only to everyone, signed in or not."
+    )
+    created = models.DateTimeField(auto_now_add=True)
+
+    objects = LibraryManager()
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "libraries"
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("library-detail", args=[self.slug])
+
+    def role_of(self, user: AnyUser) -> str | None:
+        if not user.is_authenticated:
+            return None
+        membership = self.memberships.filter(user=user).first()
+        return membership.role if membership else None
+
+    def can_edit(self, user: AnyUser) -> bool:
+        return self.role_of(user) in WRITE_ROLES
+
+
+class Membership(models.Model):
+    library = models.ForeignKey(Library, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.VIEWER)
+    joined = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["library", "user"], name="one_membership_per_user")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.role}) in {self.library}"
+
+
+class SourceType(models.TextChoices):
+    """CSL item types a historian meets most (CSL 1.0.2 names)."""
+
+    MANUSCRIPT = "manuscript", "Manuscript / archival document"
+    LETTER = "letter", "Letter"
+    ARTICLE_MAGAZINE = "article-magazine", "Magazine article"
+    ARTICLE_NEWSPAPER = "article-newspaper", "Newspaper article"
+    ARTICLE_JOURNAL = "article-journal", "Journal article"
+    WEBPAGE = "webpage", "Web page"
+    BOOK = "book", "Book"
+    CHAPTER = "chapter", "Book chapter"
+    REPORT = "report", "Report"
+    INTERVIEW = "interview", "Interview"
+    SPEECH = "speech", "Speech"
+    TREATY = "treaty", "Treaty"
+    LEGISLATION = "legislation", "Legislation"
+    MAP = "map", "Map"
+    PERSONAL_COMMUNICATION = "personal_communication", "Personal communication"
+    THESIS = "thesis", "Thesis"
+    ENTRY_ENCYCLOPEDIA = "entry-encyclopedia", "Encyclopedia entry"
+    DOCUMENT = "document", "Document (other)"
+
+
+class SourceKind(models.TextChoices):
+    PRIMARY = "primary", "Primary"
+    SECONDARY = "secondary", "Secondary"
+
+
+class SourceQuerySet(models.QuerySet):
+    def visible_to(self, user: AnyUser) -> SourceQuerySet:
+        return self.filter(library__in=Library.objects.visible_to(user))
+
+    def editable_by(self, user: AnyUser) -> SourceQuerySet:
+        return self.filter(library__in=Library.objects.editable_by(user))
+
+
+class SourceManager(models.Manager.from_queryset(SourceQuerySet)):  # type: ignore[misc]
+    def create_with_creators(self, *, library: Library, creators: list[dict], **fields) -> Source:
+        """Create a source and its creators; the citation key comes from the first author."""
+        source = self.model(library=library, **fields)
+        source.full_clean(exclude=["citation_key"])
+        if not source.citation_key and creators:
+            first = creators[0]
+            name = first.get("family") or first.get("literal") or ""
+            source.citation_key = assign_citation_key(source, first_creator=name)
+        source.save()
+        for order, creator in enumerate(creators):
+            Creator.objects.create(source=source, order=order, **creator)
+        return source
+
+
+class Source(models.Model):
+    """One bibliographic record, in CSL variables."""
+
+    library = models.ForeignKey(Library, on_delete=models.CASCADE, related_name="sources")
+    citation_key = models.CharField(
+        max_length=100, help_text="Stable key for pandoc and BibLaTeX, assigned once."
+    )
+    csl_type = models.CharField(
+        "type", max_length=30, choices=SourceType.choices, default=SourceType.DOCUMENT
+    )
+    kind = models.CharField(max_length=10, choices=SourceKind.choices, default=SourceKind.PRIMARY)
+    title = models.CharField(max_length=1000)
+    container_title = models.CharField(
+        max_length=500, blank=True, help_text="Periodical, book or website."
+    )
+    collection_title = models.CharField(max_length=500, blank=True)
+    publisher = models.CharField(max_length=300, blank=True)
+    publisher_place = models.CharField(max_length=300, blank=True)
+    volume = models.CharField(max_length=50, blank=True)
+    issue = models.CharField(max_length=50, blank=True)
+    page = models.CharField(max_length=50, blank=True)
+    edition = models.CharField(max_length=50, blank=True)
+    issued = models.CharField(
+        max_length=100,
+        blank=True,
+        help_text="EDTF date: 1949-12-16, 1960-07?, 1958/1962, 196X, 1950-01-01~",
+    )
+    issued_earliest = models.DateField(null=True, blank=True, editable=False)
+    issued_latest = models.DateField(null=True, blank=True, editable=False)
+    archive = models.CharField(max_length=300, blank=True)
+    archive_place = models.CharField(max_length=200, blank=True)
+    archive_collection = models.CharField(max_length=300, blank=True)
+    archive_location = models.CharField(
+        max_length=300, blank=True, help_text="Fond / opis / delo / listy, box, folder."
+    )
+    call_number = models.CharField(max_length=200, blank=True)
+    genre = models.CharField(max_length=200, blank=True)
+    medium = models.CharField(max_length=200, blank=True)
+    url = models.URLField("URL", max_length=2000, blank=True)
+    accessed = models.CharField(max_length=100, blank=True, help_text="EDTF date of access.")
+    language = models.CharField(max_length=35, blank=True, help_text="BCP 47, e.g. ru, en, zh.")
+    original_language = models.CharField(max_length=35, blank=True)
+    rights = models.CharField(max_length=1000, blank=True)
+    identifiers = models.JSONField(
+        default=dict, blank=True, help_text='e.g. {"DOI": "…", "wilson_center": "110404"}'
+    )
+    abstract = models.TextField(blank=True)
+    note = models.TextField(blank=True)
+    version = models.PositiveIntegerField(default=1, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created = models.DateTimeField(auto_now_add=True)
+    modified = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords(excluded_fields=["modified"])
+    objects = SourceManager()
+
+    class Meta:
+        ordering = ["issued_earliest", "title"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["library", "citation_key"], name="citation_key_unique_in_library"
+            )
+        ]
+        indexes = [models.Index(fields=["library", "issued_earliest"])]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def save(self, *args, **kwargs) -> None:
+        if self.issued:
+            self.issued_earliest, self.issued_latest = edtf_bounds(self.issued, field="issued")
+        else:
+            self.issued_earliest = self.issued_latest = None
+        if not self.citation_key:
+            first = self.creators.first() if self.pk else None
+            name = (first.family or first.literal) if first else ""
+            self.citation_key = assign_citation_key(self, first_creator=name)
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self) -> str:
+        return reverse("source-detail", args=[self.pk])
+
+    def clean(self) -> None:
+        if self.issued:
+            self.issued_earliest, self.issued_latest = edtf_bounds(self.issued, field="issued")
+        else:
+            self.issued_earliest = self.issued_latest = None
+        if self.accessed:
+            edtf_bounds(self.accessed, field="accessed")
+
+    @property
+    def current_text(self) -> SourceText | None:
+        return self.texts.order_by("-revision").first()
+
+    def creators_in_role(self, role: str) -> list[Creator]:
+        return [c for c in self.creators.all() if c.role == role]
+
+
+class CreatorRole(models.TextChoices):
+    AUTHOR = "author", "Author"
+    TRANSLATOR = "translator", "Translator"
+    EDITOR = "editor", "Editor"
+    RECIPIENT = "recipient", "Recipient"
+    INTERVIEWER = "interviewer", "Interviewer"
+    INTERVIEWEE = "interviewee", "Interviewee"
+    CONTRIBUTOR = "contributor", "Contributor"
+
+
+class Creator(models.Model):
+    """A person or institution with a role on a source, in order."""
+
+    source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="creators")
+    role = models.CharField(max_length=20, choices=CreatorRole.choices, default=CreatorRole.AUTHOR)
+    family = models.CharField(max_length=200, blank=True)
+    given = models.CharField(max_length=200, blank=True)
+    literal = models.CharField(
+        max_length=300, blank=True, help_text="An institution, or a name not split in two."
+    )
+    order = models.PositiveSmallIntegerField(default=0)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["role", "order", "pk"]
+
+    def __str__(self) -> str:
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        if self.literal:
+            return self.literal
+        return ", ".join(part for part in (self.family, self.given) if part)
+
+    @property
+    def natural_name(self) -> str:
+        if self.literal:
+            return self.literal
+        return " ".join(part for part in (self.given, self.family) if part)
+
+    def clean(self) -> None:
+        if not (self.literal or self.family):
+            raise ValidationError({"family": "Give a family name or a literal name."})
+
+
+def canonical_text(text: str) -> str:
+    """The canonical form offsets count in: NFC, LF line ends, no BOM."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n").lstrip("\ufeff")
+    return unicodedata.normalize("NFC", text)
+
+
+def sha256_hex(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+class SourceTextQuerySet(models.QuerySet):
+    def visible_to(self, user: AnyUser) -> SourceTextQuerySet:
+        return self.filter(source__library__in=Library.objects.visible_to(user))
+
+
+class SourceTextManager(models.Manager.from_queryset(SourceTextQuerySet)):  # type: ignore[misc]
+    def add_revision(self, source: Source, *, text: str, **origin) -> SourceText:
+        """Append a revision: canonicalise, checksum and number it. Never edits a revision."""
+        text = canonical_text(text)
+        last = source.texts.select_for_update().order_by("-revision").first()
+        return self.create(
+            source=source,
+            revision=(last.revision + 1) if last else 1,
+            text=text,
+            sha256=sha256_hex(text),
+            **origin,
+        )
+
+
+class SourceText(models.Model):
+    """An immutable revision of a source's text. A correction is a new revision."""
+
+    source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="texts")
+    revision = models.PositiveIntegerField()
+    text = models.TextField(help_text="Canonical plain text (NFC); offsets count code points.")
+    html_raw = models.TextField(blank=True, help_text="The HTML as imported, never shown.")
+    html = models.TextField(blank=True, help_text="Sanitised HTML, safe to show.")
+    page_map = models.JSONField(
+        default=list,
+        blank=True,
+        help_text='[[start_offset, "page label"], …] for paginated originals.',
+    )
+    sha256 = models.CharField(max_length=64)
+    file_name = models.CharField(max_length=255, blank=True)
+    media_type = models.CharField(max_length=100, blank=True)
+    encoding = models.CharField(max_length=40, blank=True)
+    imported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    imported_at = models.DateTimeField(auto_now_add=True)
+    note = models.CharField(max_length=500, blank=True)
+
+    objects = SourceTextManager()
+
+    class Meta:
+        ordering = ["source", "revision"]
+        constraints = [
+            models.UniqueConstraint(fields=["source", "revision"], name="one_revision_number")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source} (revision {self.revision})"
+
+    def save(self, *args, **kwargs) -> None:
+        if self.pk is not None and not kwargs.pop("_allow_update", False):
+            raise ValidationError("A source text revision is immutable; add a new revision.")
+        super().save(*args, **kwargs)
+
+    def verify(self) -> bool:
+        """Does the stored text still hash to the recorded checksum?"""
+        return sha256_hex(self.text) == self.sha256
+
+    def page_at(self, offset: int) -> str | None:
+        """The page label that the code point at `offset` stands on."""
+        label = None
+        for start, page in self.page_map:
+            if start > offset:
+                break
+            label = page
+        return label
+
+    def paragraphs(self) -> list[tuple[int, str]]:
+        """(start offset, paragraph) pairs for the reading view; blank lines separate."""
+        result, offset = [], 0
+        for block in self.text.split("\n\n"):
+            stripped = block.strip("\n")
+            if stripped.strip():
+                result.append((offset + block.index(stripped), stripped))
+            offset += len(block) + 2
+        return result
+
+
+class LinkRelation(models.TextChoices):
+    """Provenance between sources, after W3C PROV."""
+
+    QUOTES = "quotes", "quotes"
+    CITES = "cites", "cites"
+    TRANSLATES = "translates", "is a translation of"
+    DERIVED_FROM = "derived-from", "is derived from"
+    REPRINTS = "reprints", "reprints"
+    RESPONDS_TO = "responds-to", "responds to"
+
+
+INVERSE_LABELS = {
+    LinkRelation.QUOTES: "is quoted by",
+    LinkRelation.CITES: "is cited by",
+    LinkRelation.TRANSLATES: "is translated by",
+    LinkRelation.DERIVED_FROM: "is the origin of",
+    LinkRelation.REPRINTS: "is reprinted by",
+    LinkRelation.RESPONDS_TO: "is answered by",
+}
+
+
+class SourceLinkQuerySet(models.QuerySet):
+    def visible_to(self, user: AnyUser) -> SourceLinkQuerySet:
+        return self.filter(library__in=Library.objects.visible_to(user))
+
+    def editable_by(self, user: AnyUser) -> SourceLinkQuerySet:
+        return self.filter(library__in=Library.objects.editable_by(user))
+
+
+class SourceLink(models.Model):
+    """`subject` <relation> `object`: "this article quotes that record"."""
+
+    library = models.ForeignKey(Library, on_delete=models.CASCADE, related_name="source_links")
+    subject = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="links_out")
+    relation = models.CharField(max_length=20, choices=LinkRelation.choices)
+    object = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="links_in")
+    note = models.CharField(max_length=1000, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created = models.DateTimeField(auto_now_add=True)
+
+    history = HistoricalRecords()
+    objects = SourceLinkQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["relation", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["subject", "relation", "object"], name="one_link_per_relation"
+            ),
+            models.CheckConstraint(
+                condition=~Q(subject=models.F("object")), name="no_link_to_itself"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.subject} {self.get_relation_display()} {self.object}"
+
+    @property
+    def inverse_label(self) -> str:
+        return INVERSE_LABELS[LinkRelation(self.relation)]
+
+    def clean(self) -> None:
+        errors = {}
+        if self.subject_id and self.object_id and self.subject_id == self.object_id:
+            errors["object"] = "A source cannot be linked to itself."
+        for field in ("subject", "object"):
+            source = getattr(self, field, None)
+            if source is not None and self.library_id and source.library_id != self.library_id:
+                errors[field] = "The source belongs to another library."
+        if errors:
+            raise ValidationError(errors)
+
+
+class ImportFormat(models.TextChoices):
+    CSL_JSON = "csl-json", "CSL-JSON"
+    RIS = "ris", "RIS"
+    BIBTEX = "bibtex", "BibTeX / BibLaTeX"
+
+
+class ImportRunQuerySet(models.QuerySet):
+    def visible_to(self, user: AnyUser) -> ImportRunQuerySet:
+        return self.filter(library__in=Library.objects.visible_to(user))
+
+
+class ImportRun(models.Model):
+    """One metadata file imported into a library, with an outcome line per record."""
+
+    library = models.ForeignKey(Library, on_delete=models.CASCADE, related_name="imports")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    file_name = models.CharField(max_length=255)
+    format = models.CharField(max_length=10, choices=ImportFormat.choices)
+    created = models.DateTimeField(auto_now_add=True)
+    outcomes = models.JSONField(
+        default=list,
+        help_text='[{"index": 0, "status": "created|duplicate|failed", "message": "…", '
+        '"source": id}]',
+    )
+
+    objects = ImportRunQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created"]
+
+    def __str__(self) -> str:
+        return f"{self.file_name} → {self.library}"
+
+    def counts(self) -> dict[str, int]:
+        result = {"created": 0, "duplicate": 0, "failed": 0}
+        for outcome in self.outcomes:
+            result[outcome["status"]] = result.get(outcome["status"], 0) + 1
+        return result
