@@ -1,0 +1,3 @@
+# Annotation pages are added here.
+
+urlpatterns: list = []

@@ -1,0 +1,38 @@
+"""Checks every uploaded file passes before anything reads it."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
+
+
+class UploadError(Exception):
+    """A file the user sent cannot be used. `field` names the form/API field at fault;
+    `status` is the HTTP status to answer with (400, or 413 for an oversized file)."""
+
+    def __init__(self, message: str, *, field: str = "file", status: int = 400) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+        self.status = status
+
+
+def read_upload(upload: UploadedFile | None, *, field: str = "file") -> bytes:
+    """The file's bytes, once its presence and size are checked (413 past the limit)."""
+    if upload is None:
+        raise UploadError("Choose a file to upload.", field=field)
+    limit = settings.MAX_UPLOAD_BYTES
+    if upload.size is not None and upload.size > limit:
+        raise UploadError(
+            f"{upload.name} is {upload.size / 1e6:.1f} MB; the limit is {limit / 1e6:.0f} MB.",
+            field=field,
+            status=413,
+        )
+    data = upload.read(limit + 1)
+    if len(data) > limit:
+        raise UploadError(
+            f"{upload.name} is over the {limit / 1e6:.0f} MB limit.", field=field, status=413
+        )
+    if not data:
+        raise UploadError(f"{upload.name} is empty.", field=field)
+    return data
