@@ -1,5 +1,5 @@
 # Marginalia — `make help` lists the targets.
-PYTHON ?= python3.11
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
@@ -13,7 +13,8 @@ help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
 
 $(BIN)/python:
-	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11+ is needed as $(PYTHON) (make PYTHON=python3 …)"; exit 1; }
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null \
+	  || { echo "Marginalia needs Python 3.11 or newer (make PYTHON=/path/to/python3.11 …)"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 
 $(STAMP): pyproject.toml | $(BIN)/python
@@ -30,7 +31,7 @@ migrate: install ## Apply database migrations
 demo: migrate ## Load the demo library and the demo user (harmless to repeat)
 	$(BIN)/python manage.py load_demo
 
-run: demo ## Install, migrate, load the demo and serve http://$(HOST):$(PORT)/
+run: demo ## Install, migrate, load the demo and serve http://127.0.0.1:8000/
 	@echo ""
 	@echo "  Marginalia is at http://$(HOST):$(PORT)/"
 	@echo "  Sign in as demo / demo-marginalia"
