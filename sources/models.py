@@ -161,9 +161,13 @@ class SourceManager(models.Manager.from_queryset(SourceQuerySet)):  # type: igno
             first = creators[0]
             name = first.get("family") or first.get("literal") or ""
             source.citation_key = assign_citation_key(source, first_creator=name)
+        people = [Creator(order=order, **creator) for order, creator in enumerate(creators)]
+        for person in people:
+            person.full_clean(exclude=["source"])
         source.save()
-        for order, creator in enumerate(creators):
-            Creator.objects.create(source=source, order=order, **creator)
+        for person in people:
+            person.source = source
+            person.save()
         return source
 
 

@@ -1,0 +1,343 @@
+from pathlib import Path
+
+import pytest
+from django.core.exceptions import PermissionDenied
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from sources.metadata_import import detect_format, import_metadata, parse_records
+from sources.models import Creator, ImportRun, Source
+from sources.uploads import UploadError
+from tests.factories import make_source
+
+DATA = Path(__file__).resolve().parent.parent / "data" / "metadata"
+CSL_JSON = "zotero-cold-war.json"
+RIS = "zotero-cold-war.ris"
+BIBLATEX = "zotero-cold-war-biblatex.bib"
+BIBTEX = "zotero-cold-war-bibtex.bib"
+ZOTERO_EXPORTS = [CSL_JSON, RIS, BIBLATEX, BIBTEX]
+
+CWIHP_TITLE = "Record of Conversation between Soviet Ambassador N. V. Roshchin and Zhou Enlai"
+FP_TITLE = "‘Face’ and Something ‘Delicious’"
+LEDOVSKY_TITLE = (
+    "СССР и Сталин в судьбах Китая: документы и свидетельства участника событий, 1937–1952"
+)
+
+
+def upload(name: str, content: bytes | None = None) -> SimpleUploadedFile:
+    data = content if content is not None else (DATA / name).read_bytes()
+    return SimpleUploadedFile(name, data)
+
+
+def statuses(run: ImportRun) -> list[str]:
+    return [outcome["status"] for outcome in run.outcomes]
+
+
+def created(run: ImportRun, title: str) -> Source:
+    pk = next(o["source"] for o in run.outcomes if o["status"] == "created" and o["title"] == title)
+    return Source.objects.get(pk=pk)
+
+
+def names(source: Source, role: str) -> list[str]:
+    return [c.display_name for c in source.creators_in_role(role)]
+
+
+@pytest.mark.parametrize(
+    ("file_name", "expected"),
+    [
+        (CSL_JSON, ["created"] * 5 + ["failed"]),
+        (RIS, ["created"] * 6 + ["failed"]),
+        (BIBLATEX, ["created"] * 6 + ["failed"]),
+        (BIBTEX, ["created"] * 6 + ["failed"]),
+    ],
+)
+def test_zotero_export_imports_every_record_but_the_broken_one(library, alice, file_name, expected):
+    run = import_metadata(library, upload(file_name), user=alice)
+    assert statuses(run) == expected
+    assert [o["index"] for o in run.outcomes] == list(range(len(expected)))
+    assert Source.objects.filter(library=library).count() == expected.count("created")
+    assert run.file_name == file_name and run.user == alice and run.library == library
+    assert run.counts() == {"created": expected.count("created"), "duplicate": 0, "failed": 1}
+
+
+@pytest.mark.parametrize(
+    ("file_name", "message", "its_author"),
+    [
+        (CSL_JSON, "title: This field cannot be blank.", "Mao"),
+        (RIS, "issued: '1950-13-01' is not an EDTF date", "Shtykov"),
+        (BIBLATEX, "issued: '1950-13' is not an EDTF date", "Shtykov"),
+        (BIBTEX, "title: This field cannot be blank.", "Shtykov"),
+    ],
+)
+def test_broken_record_is_reported_by_field_and_writes_nothing(
+    library, alice, file_name, message, its_author
+):
+    run = import_metadata(library, upload(file_name), user=alice)
+    failed = run.outcomes[-1]
+    assert failed["status"] == "failed"
+    assert failed["message"].startswith(message)
+    assert failed["source"] is None and failed["duplicate_of"] is None
+    assert not Creator.objects.filter(source__library=library, family=its_author).exists()
+
+
+@pytest.mark.parametrize(
+    ("file_name", "issued"),
+    [
+        (CSL_JSON, "1950-01-01?"),
+        (RIS, "1950-01-01?"),
+        (BIBLATEX, "1950-01-01?"),
+        (BIBTEX, "1950-01"),
+    ],
+)
+def test_cwihp_record_keeps_archive_translator_and_uncertain_date(
+    library, alice, file_name, issued
+):
+    run = import_metadata(library, upload(file_name), user=alice)
+    record = created(run, CWIHP_TITLE)
+    assert record.csl_type == "manuscript" and record.kind == "primary"
+    assert record.issued == issued
+    assert record.issued_earliest.isoformat() == "1950-01-01"
+    assert record.archive == "Arkhiv vneshnei politiki Rossiiskoi Federatsii (AVP RF)"
+    assert record.archive_location == "f. 0100, op. 43, pap. 302, d. 10, ll. 1–5"
+    assert record.genre == "Record of conversation"
+    assert record.publisher_place == "Beijing"
+    assert "Translated for CWIHP by Danny Rozas." in record.note
+    assert names(record, "author") == ["Roshchin, N. V."]
+    assert names(record, "translator") == ["Rozas, Danny"]
+    assert record.created_by == alice
+
+
+@pytest.mark.parametrize("file_name", ZOTERO_EXPORTS)
+def test_foreign_policy_article_is_imported(library, alice, file_name):
+    run = import_metadata(library, upload(file_name), user=alice)
+    article = created(run, FP_TITLE)
+    # plain BibTeX has no magazine subtype: @article is a journal article there
+    expected_type = "article-journal" if file_name == BIBTEX else "article-magazine"
+    assert article.csl_type == expected_type and article.kind == "secondary"
+    assert article.container_title == "Foreign Policy"
+    assert article.issued == "2013"
+    assert article.accessed == "2024-03-01"
+    assert article.url == "https://foreignpolicy.com/2013/face-and-something-delicious/"
+    assert names(article, "author") == ["Radchenko, Sergey"]
+
+
+@pytest.mark.parametrize("file_name", ZOTERO_EXPORTS)
+def test_books_webpages_and_cyrillic_names_are_imported(library, alice, file_name):
+    run = import_metadata(library, upload(file_name), user=alice)
+    book = created(run, "The Sino-Soviet Split: Cold War in the Communist World")
+    assert (book.csl_type, book.publisher, book.publisher_place) == (
+        "book",
+        "Princeton University Press",
+        "Princeton, NJ",
+    )
+    assert book.identifiers == {"ISBN": "978-0-691-13590-8"}
+    assert book.collection_title == "Princeton Studies in International History and Politics"
+    assert names(book, "author") == ["Lüthi, Lorenz M."]
+    russian = created(run, LEDOVSKY_TITLE)
+    assert names(russian, "author") == ["Ледовский, Андрей Мефодиевич"]
+    assert (russian.publisher, russian.publisher_place) == (
+        "Памятники исторической мысли",
+        "Москва",
+    )
+    assert russian.citation_key.startswith("ledovskii1999")
+    page = created(run, "Sino-Soviet Relations")
+    assert page.csl_type == "webpage" and page.issued == "" and page.accessed == "2024-03-01"
+    assert page.url == "https://digitalarchive.wilsoncenter.org/topics/sino-soviet-relations"
+    assert names(page, "author") == ["Cold War International History Project"]
+
+
+def test_ris_letter_maps_a2_to_recipient_and_keeps_notes_as_text(library, alice):
+    run = import_metadata(library, upload(RIS), user=alice)
+    letter = created(run, "Telegram from Mao Zedong to I. V. Stalin on the Signing of the Treaty")
+    assert letter.csl_type == "letter" and letter.genre == "Telegram"
+    assert names(letter, "recipient") == ["Stalin, I. V."]
+    assert letter.note == (
+        "Sent from Moscow to Beijing & forwarded to Liu Shaoqi.\n\n"
+        "Second note on the copy in the Presidential Archive."
+    )
+
+
+def test_bibtex_latex_accents_and_braces_are_decoded(library, alice):
+    run = import_metadata(library, upload(BIBTEX), user=alice)
+    book = created(run, "Les Études françaises sur la Chine et le Mouvement de Grünberg")
+    assert names(book, "author") == [
+        "Sørensen, Åse",
+        "Škoda, Jiří",
+        "de la Vallée Poussin, Charles",
+    ]
+    assert book.publisher == "Éditions du Seuil"
+    assert created(run, FP_TITLE).title == FP_TITLE  # `Face' → ‘Face’
+
+
+def test_biblatex_interval_date_and_original_language(library, alice):
+    run = import_metadata(library, upload(BIBLATEX), user=alice)
+    telegram = created(run, "Telegram from Mao Zedong to I. V. Stalin on the Signing of the Treaty")
+    assert telegram.issued == "1950-01-01/1950-02-14"
+    assert telegram.issued_latest.isoformat() == "1950-02-14"
+    assert created(run, CWIHP_TITLE).original_language == "ru"
+
+
+def test_bibtex_keys_are_kept_when_free_in_the_library(library, alice):
+    make_source(library=library, title="Another record", citation_key="radchenko2013face")
+    run = import_metadata(library, upload(BIBLATEX), user=alice)
+    assert created(run, CWIHP_TITLE).citation_key == "roshchin1950record"
+    assert created(run, "The Sino-Soviet Split: Cold War in the Communist World").citation_key == (
+        "luthi2008sinosoviet"
+    )
+    taken = created(run, FP_TITLE)
+    assert taken.citation_key != "radchenko2013face"
+    assert taken.citation_key.startswith("radchenko2013")
+
+
+@pytest.mark.parametrize("file_name", ZOTERO_EXPORTS)
+def test_importing_the_same_file_twice_gives_only_duplicates(library, alice, file_name):
+    first = import_metadata(library, upload(file_name), user=alice)
+    second = import_metadata(library, upload(file_name), user=alice)
+    assert statuses(second) == ["duplicate"] * (len(first.outcomes) - 1) + ["failed"]
+    assert Source.objects.filter(library=library).count() == first.counts()["created"]
+    for before, after in zip(first.outcomes, second.outcomes, strict=True):
+        if after["status"] == "duplicate":
+            original = Source.objects.get(pk=before["source"])
+            assert after["duplicate_of"] == original.pk and after["source"] is None
+            assert after["message"].startswith(f"Duplicate of {original.citation_key} (same ")
+
+
+def test_the_same_records_from_another_format_are_duplicates(library, alice):
+    import_metadata(library, upload(CSL_JSON), user=alice)
+    run = import_metadata(library, upload(BIBLATEX), user=alice)
+    by_title = {o["title"]: o for o in run.outcomes}
+    assert by_title[FP_TITLE]["message"].endswith("(same URL); not imported.")
+    assert (
+        "(same ISBN)"
+        in by_title["The Sino-Soviet Split: Cold War in the Communist World"]["message"]
+    )
+    assert "(same title, year and first creator)" in by_title[CWIHP_TITLE]["message"]
+    assert by_title[LEDOVSKY_TITLE]["status"] == "duplicate"
+    # the telegram has a title only in BibLaTeX, so it is new there
+    assert statuses(run).count("duplicate") == 5
+
+
+def test_duplicate_by_doi_ignores_case_and_resolver_prefix(library, alice):
+    original = make_source(library=library, title="On the split", identifiers={"DOI": "10.1/ABC"})
+    item = (
+        b'[{"type": "article-journal", "title": "Other title", "DOI": "https://doi.org/10.1/abc"}]'
+    )
+    run = import_metadata(library, upload("doi.json", item), user=alice)
+    assert run.outcomes[0]["status"] == "duplicate"
+    assert run.outcomes[0]["duplicate_of"] == original.pk
+
+
+def test_editor_may_import_but_viewer_and_outsider_may_not(library, bob, vera, mallory):
+    assert import_metadata(library, upload(RIS), user=bob).counts()["created"] == 6
+    for user in (vera, mallory):
+        with pytest.raises(PermissionDenied):
+            import_metadata(library, upload(RIS), user=user)
+    assert ImportRun.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("export.ris", "TY  - BOOK\nTI  - Café\nER  - \n".encode("latin-1"), "is not UTF-8 text"),
+        ("export.json", b'[{"type": "book", "title": "x"', "is not valid JSON"),
+        ("export.json", b'"just a string"', "expected a list of items"),
+        ("notes.txt", b"Some notes about Stalin and Mao.", "is not a CSL-JSON, RIS or BibTeX"),
+        ("export.ris", b"  \n\n ", "is empty"),
+        ("export.ris", b"Provider: nobody\nno records here\n", "holds no RIS records"),
+        ("export.bib", b"% only a comment\n", "holds no BibTeX / BibLaTeX records"),
+        ("export.json", b"[]", "holds no CSL-JSON records"),
+    ],
+)
+def test_a_whole_file_problem_writes_nothing(library, alice, name, content, message):
+    with pytest.raises(UploadError) as info:
+        import_metadata(library, upload(name, content), user=alice)
+    assert message in info.value.message
+    assert info.value.status == 400 and info.value.field == "file"
+    assert not Source.objects.filter(library=library).exists()
+    assert not ImportRun.objects.exists()
+
+
+def test_oversized_and_missing_files_are_refused(library, alice, settings):
+    settings.MAX_UPLOAD_BYTES = 100
+    with pytest.raises(UploadError) as info:
+        import_metadata(library, upload(RIS), user=alice)
+    assert info.value.status == 413
+    with pytest.raises(UploadError) as info:
+        import_metadata(library, None, user=alice)
+    assert info.value.status == 400
+    assert not ImportRun.objects.exists()
+
+
+def test_an_unknown_format_name_is_refused_naming_the_field(library, alice):
+    with pytest.raises(UploadError) as info:
+        import_metadata(library, upload(RIS), user=alice, fmt="endnote")
+    assert info.value.field == "format"
+
+
+def test_an_explicit_format_overrides_detection(library, alice):
+    run = import_metadata(
+        library, upload("export.txt", (DATA / RIS).read_bytes()), user=alice, fmt="ris"
+    )
+    assert run.format == "ris" and run.counts()["created"] == 6
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "fmt"),
+    [
+        ("export.json", b'  [{"type": "book"}]', "csl-json"),
+        ("zotero.txt", b'\xef\xbb\xbf{"type": "book"}', "csl-json"),
+        ("export.txt", b"\r\nTY  - BOOK\r\nTI  - A\r\nER  - \r\n", "ris"),
+        ("export.txt", b"% Encoding: UTF-8\n\n@book{a, title = {A}}", "bibtex"),
+        ("library.bib", b"@comment{jabref-meta: databaseType:biblatex;}", "bibtex"),
+        ("export.RIS", b"no tags yet", "ris"),
+    ],
+)
+def test_format_is_detected_from_content_then_extension(name, content, fmt):
+    assert detect_format(content, name) == fmt
+
+
+def test_single_csl_object_and_bad_items_are_records():
+    records = parse_records(b'[{"type": "book", "title": "A"}, 42]', "csl-json")
+    assert records[0] == {"type": "book", "title": "A"}
+    assert isinstance(records[1], ValueError)
+    assert parse_records(b'{"type": "book", "title": "B"}', "csl-json") == [
+        {"type": "book", "title": "B"}
+    ]
+
+
+def test_ris_record_without_closing_line_fails_alone(library, alice):
+    content = (
+        b"TY  - BOOK\nTI  - Complete\nAU  - Westad, Odd Arne\nPY  - 1998\nER  - \n\n"
+        b"TY  - BOOK\nTI  - Cut off\nAU  - Zubok, Vladislav\n"
+    )
+    run = import_metadata(library, upload("cut.ris", content), user=alice)
+    assert statuses(run) == ["created", "failed"]
+    assert "ER" in run.outcomes[1]["message"]
+
+
+def test_broken_bibtex_entry_fails_alone(library, alice):
+    content = (
+        b"@book{westad1998brothers, title = {Brothers in Arms}, author = {Westad, Odd Arne},"
+        b" year = {1998}}\n\n"
+        b"@book{westad1998brothers, title = {Same key again}, year = {1999}}\n\n"
+        b"@book{zubok2007failed, title = {A Failed Empire}, author = {Zubok, Vladislav},"
+        b" year = {2007}, year = {2008}}\n"
+    )
+    run = import_metadata(library, upload("broken.bib", content), user=alice)
+    assert statuses(run) == ["created", "failed", "failed"]
+    assert "repeats the key 'westad1998brothers'" in run.outcomes[1]["message"]
+    assert "has the field(s) year twice" in run.outcomes[2]["message"]
+
+
+def test_urls_in_bibtex_are_not_latex_decoded(library, alice):
+    content = (
+        rb"@online{page, title = {Search}, url = {https://example.org/a_b?q=Mao%20Zedong&x=~1}}"
+    )
+    run = import_metadata(library, upload("page.bib", content), user=alice)
+    assert created(run, "Search").url == "https://example.org/a_b?q=Mao%20Zedong&x=~1"
+
+
+def test_a_record_with_a_too_long_name_fails_with_the_creator_named(library, alice):
+    content = b'[{"type": "book", "title": "T", "author": [{"family": "' + b"x" * 201 + b'"}]}]'
+    run = import_metadata(library, upload("long.json", content), user=alice)
+    assert run.outcomes[0]["message"].startswith("creators: creator 1: family:")
+    assert not Source.objects.filter(library=library).exists()
