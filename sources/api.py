@@ -1,0 +1,382 @@
+"""The REST API: libraries, sources, text revisions, provenance links and metadata imports.
+
+Viewsets stay shallow: reads are scoped by the `visible_to` QuerySets, single objects
+come from the `sources.access` helpers (404 for what the user cannot see, 403 for what
+they may only read), and uploads go to the importer functions. Every error is raised,
+never returned, so that DRF marks the request's transaction for rollback.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import mixins, permissions, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import APIException
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.reverse import reverse
+
+from sources.access import get_library_for_user, get_link_for_user, get_source_for_user
+from sources.csl import source_to_csl
+from sources.dates import edtf_bounds
+from sources.importers import import_text_revision
+from sources.metadata_import import import_metadata
+from sources.models import (
+    Creator,
+    ImportRun,
+    Library,
+    Membership,
+    Source,
+    SourceLink,
+    SourceText,
+)
+from sources.serializers import (
+    ImportFilterSerializer,
+    ImportRunSerializer,
+    ImportUploadSerializer,
+    LibrarySerializer,
+    LinkFilterSerializer,
+    SourceFilterSerializer,
+    SourceLinkSerializer,
+    SourceSerializer,
+    SourceTextDetailSerializer,
+    SourceTextSerializer,
+    SourceTextWithTextSerializer,
+    TextListQuerySerializer,
+    TextUploadSerializer,
+    django_errors_as_400,
+    numeric_id,
+)
+from sources.uploads import UploadError
+
+TOO_LARGE = OpenApiResponse(description="The file is larger than MAX_UPLOAD_BYTES.")
+
+
+class UploadRejected(APIException):
+    """An `UploadError` as an API error: its status (400 or 413), body `{field: [message]}`."""
+
+    default_code = "invalid_upload"
+
+    def __init__(self, error: UploadError) -> None:
+        self.status_code = error.status
+        super().__init__({error.field: [error.message]})
+
+
+class PreconditionFailed(APIException):
+    status_code = status.HTTP_412_PRECONDITION_FAILED
+    default_detail = "The source changed since you read it; fetch it again and retry."
+    default_code = "precondition_failed"
+
+
+@contextmanager
+def upload_errors_as_responses() -> Iterator[None]:
+    try:
+        yield
+    except UploadError as error:
+        raise UploadRejected(error) from error
+
+
+def is_write(request: Request) -> bool:
+    return request.method not in permissions.SAFE_METHODS
+
+
+def validated_query(serializer_class: type, request: Request) -> dict[str, Any]:
+    """Query parameters checked by a serializer: a bad one is a 400 naming it."""
+    query = serializer_class(data=request.query_params)
+    query.is_valid(raise_exception=True)
+    return query.validated_data
+
+
+def library_lookup(value: str) -> Q:
+    """Match a row's library by slug or by numeric id."""
+    pk = numeric_id(value)
+    return Q(library__slug=value) if pk is None else Q(library__slug=value) | Q(library_id=pk)
+
+
+# Libraries ----------------------------------------------------------------------------
+
+
+class LibraryViewSet(
+    mixins.ListModelMixin,
+    mixins.CreateModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Libraries you belong to, and public ones. The creator becomes the owner;
+    only owners change a library."""
+
+    serializer_class = LibrarySerializer
+    lookup_field = "slug"
+    lookup_value_converter = "slug"
+
+    def get_queryset(self) -> QuerySet[Library]:
+        members = Membership.objects.select_related("user").order_by("joined", "pk")
+        return (
+            Library.objects.visible_to(self.request.user)
+            .prefetch_related(Prefetch("memberships", queryset=members))
+            .order_by("name", "pk")
+        )
+
+    def get_object(self) -> Library:
+        write = is_write(self.request)
+        return get_library_for_user(self.request.user, self.kwargs["slug"], owner=write)
+
+
+# Sources ------------------------------------------------------------------------------
+
+ORDER_FIELDS = {
+    "issued": ("issued_earliest", "issued_latest"),
+    "title": ("title",),
+    "citation_key": ("citation_key",),
+    "created": ("created",),
+    "modified": ("modified",),
+}
+
+
+def source_ordering(ordering: str) -> list[Any]:
+    """ORDER BY for an `ordering` value; undated sources last either way, pk breaks ties."""
+    descending = ordering.startswith("-")
+    fields = ORDER_FIELDS[ordering.lstrip("-")]
+    terms = [
+        F(name).desc(nulls_last=True) if descending else F(name).asc(nulls_last=True)
+        for name in fields
+    ]
+    return [*terms, "title", "pk"]
+
+
+def filter_sources(queryset: QuerySet[Source], params: dict[str, Any]) -> QuerySet[Source]:
+    """Apply the source list's filters (already validated by SourceFilterSerializer)."""
+    if library := params.get("library"):
+        queryset = queryset.filter(library_lookup(library))
+    if kind := params.get("kind"):
+        queryset = queryset.filter(kind=kind)
+    if csl_type := params.get("type"):
+        queryset = queryset.filter(csl_type=csl_type)
+    if name := params.get("creator"):
+        named = Q(family__icontains=name) | Q(given__icontains=name) | Q(literal__icontains=name)
+        # EXISTS rather than a join, so a source with two matching creators is listed once.
+        queryset = queryset.filter(Exists(Creator.objects.filter(named, source=OuterRef("pk"))))
+    queryset = filter_issued(queryset, params.get("issued_from"), params.get("issued_to"))
+    if q := params.get("q"):
+        queryset = queryset.filter(title__icontains=q)
+    return queryset.order_by(*source_ordering(params.get("ordering") or "issued"))
+
+
+def filter_issued(queryset: QuerySet[Source], start: str | None, end: str | None) -> QuerySet:
+    """Sources that may date from within [start, end]: their own span overlaps it.
+
+    "1950" as `issued_from` means from 1950-01-01, as `issued_to` until 1950-12-31, so
+    a document dated "1949-12/1950-02" is found by either year.
+    """
+    if start and (earliest := edtf_bounds(start)[0]):
+        queryset = queryset.filter(issued_latest__gte=earliest)
+    if end and (latest := edtf_bounds(end)[1]):
+        queryset = queryset.filter(issued_earliest__lte=latest)
+    return queryset
+
+
+def with_etag(response: Response) -> Response:
+    response["ETag"] = f'"{response.data["version"]}"'
+    return response
+
+
+def require_version(request: Request, version: int) -> None:
+    """Honour If-Match: refuse to overwrite a source someone else changed meanwhile."""
+    expected = request.headers.get("If-Match")
+    if expected is None or expected.strip() == "*":
+        return
+    tags = {tag.strip().removeprefix("W/").strip('"') for tag in expected.split(",")}
+    if str(version) not in tags:
+        raise PreconditionFailed()
+
+
+@extend_schema_view(list=extend_schema(parameters=[SourceFilterSerializer]))
+class SourceViewSet(viewsets.ModelViewSet):
+    """Bibliographic records in CSL variables. Editors and owners write; a change bumps
+    `version` (send it back as If-Match to avoid overwriting a colleague's edit)."""
+
+    serializer_class = SourceSerializer
+    lookup_value_converter = "int"
+
+    def get_queryset(self) -> QuerySet[Source]:
+        latest = SourceText.objects.filter(source=OuterRef("pk")).order_by("-revision")
+        return (
+            Source.objects.visible_to(self.request.user)
+            .select_related("library", "created_by")
+            .prefetch_related("creators")
+            .annotate(current_revision=Subquery(latest.values("revision")[:1]))
+        )
+
+    def filter_queryset(self, queryset: QuerySet[Source]) -> QuerySet[Source]:
+        if self.action != "list":
+            return queryset
+        return filter_sources(queryset, validated_query(SourceFilterSerializer, self.request))
+
+    def get_object(self) -> Source:
+        return get_source_for_user(
+            self.request.user, self.kwargs["pk"], write=is_write(self.request)
+        )
+
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return with_etag(super().retrieve(request, *args, **kwargs))
+
+    def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return with_etag(super().update(request, *args, **kwargs))
+
+    def perform_update(self, serializer: SourceSerializer) -> None:
+        require_version(self.request, serializer.instance.version)
+        serializer.save()
+
+    @extend_schema(
+        summary="The source as one CSL-JSON item",
+        responses={200: OpenApiTypes.OBJECT},
+    )
+    @action(detail=True, methods=["get"])
+    def csl(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return Response(source_to_csl(self.get_object()))
+
+
+# Texts --------------------------------------------------------------------------------
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="The source's text revisions, oldest first",
+        parameters=[TextListQuerySerializer],
+    ),
+    retrieve=extend_schema(summary="One revision with its text, sanitised HTML and page map"),
+)
+class SourceTextViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Immutable revisions of a source's text: a correction is a new revision (POST)."""
+
+    lookup_field = "revision"
+    lookup_value_converter = "int"
+    parser_classes = [MultiPartParser, FormParser]
+    include_text = False
+
+    def get_source(self, *, write: bool = False) -> Source:
+        return get_source_for_user(self.request.user, self.kwargs["source_pk"], write=write)
+
+    def get_queryset(self) -> QuerySet[SourceText]:
+        if getattr(self, "swagger_fake_view", False):  # schema generation has no source
+            return SourceText.objects.none()
+        return (
+            SourceText.objects.visible_to(self.request.user)
+            .filter(source=self.get_source())
+            .select_related("imported_by")
+            .order_by("revision")
+        )
+
+    def get_serializer_class(self) -> type[SourceTextSerializer]:
+        if self.action == "list":
+            return SourceTextWithTextSerializer if self.include_text else SourceTextSerializer
+        return SourceTextDetailSerializer
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        self.include_text = (
+            validated_query(TextListQuerySerializer, request).get("include") == "text"
+        )
+        return super().list(request, *args, **kwargs)
+
+    @extend_schema(
+        summary="Import a new revision from a file",
+        request={"multipart/form-data": TextUploadSerializer},
+        responses={201: SourceTextDetailSerializer, 413: TOO_LARGE},
+    )
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        source = self.get_source(write=True)
+        upload = TextUploadSerializer(data=request.data)
+        upload.is_valid(raise_exception=True)
+        params = upload.validated_data
+        with upload_errors_as_responses(), django_errors_as_400():
+            text = import_text_revision(
+                source,
+                params["file"],
+                user=request.user,
+                encoding=params.get("encoding") or None,
+                note=params.get("note", ""),
+            )
+        url = reverse("api-source-text-detail", args=[source.pk, text.revision], request=request)
+        data = SourceTextDetailSerializer(text, context=self.get_serializer_context()).data
+        return Response(data, status=status.HTTP_201_CREATED, headers={"Location": url})
+
+
+# Links --------------------------------------------------------------------------------
+
+
+@extend_schema_view(list=extend_schema(parameters=[LinkFilterSerializer]))
+class SourceLinkViewSet(viewsets.ModelViewSet):
+    """Provenance between two sources of one library: subject quotes, cites, translates …
+    object."""
+
+    serializer_class = SourceLinkSerializer
+    lookup_value_converter = "int"
+
+    def get_queryset(self) -> QuerySet[SourceLink]:
+        return (
+            SourceLink.objects.visible_to(self.request.user)
+            .select_related("library", "subject", "object", "created_by")
+            .order_by("subject_id", "relation", "pk")
+        )
+
+    def filter_queryset(self, queryset: QuerySet[SourceLink]) -> QuerySet[SourceLink]:
+        if self.action != "list":
+            return queryset
+        params = validated_query(LinkFilterSerializer, self.request)
+        if library := params.get("library"):
+            queryset = queryset.filter(library_lookup(library))
+        if (source := params.get("source")) is not None:
+            queryset = queryset.filter(Q(subject_id=source) | Q(object_id=source))
+        if relation := params.get("relation"):
+            queryset = queryset.filter(relation=relation)
+        return queryset
+
+    def get_object(self) -> SourceLink:
+        return get_link_for_user(self.request.user, self.kwargs["pk"], write=is_write(self.request))
+
+
+# Imports ------------------------------------------------------------------------------
+
+
+@extend_schema_view(list=extend_schema(parameters=[ImportFilterSerializer]))
+class ImportRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Metadata files (CSL-JSON, RIS, BibTeX) imported into a library, with one outcome
+    per record: created, duplicate or failed."""
+
+    serializer_class = ImportRunSerializer
+    lookup_value_converter = "int"
+    parser_classes = [MultiPartParser, FormParser]
+
+    def get_queryset(self) -> QuerySet[ImportRun]:
+        return ImportRun.objects.visible_to(self.request.user).select_related("library", "user")
+
+    def filter_queryset(self, queryset: QuerySet[ImportRun]) -> QuerySet[ImportRun]:
+        if self.action != "list":
+            return queryset
+        library = validated_query(ImportFilterSerializer, self.request).get("library")
+        return queryset.filter(library_lookup(library)) if library else queryset
+
+    @extend_schema(
+        summary="Import a metadata file into a library",
+        request={"multipart/form-data": ImportUploadSerializer},
+        responses={201: ImportRunSerializer, 413: TOO_LARGE},
+    )
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        upload = ImportUploadSerializer(data=request.data, context=self.get_serializer_context())
+        upload.is_valid(raise_exception=True)
+        params = upload.validated_data
+        with upload_errors_as_responses(), django_errors_as_400():
+            run = import_metadata(
+                params["library"], params["file"], user=request.user, fmt=params.get("format")
+            )
+        url = reverse("api-import-detail", args=[run.pk], request=request)
+        data = self.get_serializer(run).data
+        return Response(data, status=status.HTTP_201_CREATED, headers={"Location": url})

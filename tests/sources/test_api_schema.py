@@ -1,0 +1,69 @@
+from django.urls import include, path
+from drf_spectacular.drainage import GENERATOR_STATS
+from drf_spectacular.generators import SchemaGenerator
+from drf_spectacular.validation import validate_schema
+
+SOURCES_PATHS = {
+    "/api/libraries/": {"get", "post"},
+    "/api/libraries/{slug}/": {"get", "put", "patch"},
+    "/api/sources/": {"get", "post"},
+    "/api/sources/{id}/": {"get", "put", "patch", "delete"},
+    "/api/sources/{id}/csl/": {"get"},
+    "/api/sources/{source_pk}/texts/": {"get", "post"},
+    "/api/sources/{source_pk}/texts/{revision}/": {"get"},
+    "/api/source-links/": {"get", "post"},
+    "/api/source-links/{id}/": {"get", "put", "patch", "delete"},
+    "/api/imports/": {"get", "post"},
+    "/api/imports/{id}/": {"get"},
+}
+
+
+def sources_schema() -> dict:
+    """The OpenAPI schema of this app's endpoints alone, as `spectacular` builds it."""
+    patterns = [path("api/", include("sources.api_urls"))]
+    return SchemaGenerator(patterns=patterns).get_schema(request=None, public=True)
+
+
+def test_schema_has_every_sources_endpoint_and_method(db):
+    paths = sources_schema()["paths"]
+    assert {url: set(paths[url]) for url in SOURCES_PATHS} == SOURCES_PATHS
+
+
+def test_schema_is_valid_openapi_and_generated_without_warnings(db):
+    GENERATOR_STATS.reset()
+    schema = sources_schema()
+    assert not GENERATOR_STATS, "drf-spectacular warned while building the sources schema"
+    validate_schema(schema)
+
+
+def test_uploads_are_documented_as_multipart_with_413(db):
+    paths = sources_schema()["paths"]
+    for url in ("/api/sources/{source_pk}/texts/", "/api/imports/"):
+        post = paths[url]["post"]
+        assert list(post["requestBody"]["content"]) == ["multipart/form-data"]
+        assert "413" in post["responses"]
+
+
+def test_list_filters_are_documented(db):
+    parameters = sources_schema()["paths"]["/api/sources/"]["get"]["parameters"]
+    names = {parameter["name"] for parameter in parameters}
+    assert {"library", "kind", "type", "creator", "issued_from", "issued_to", "q"} <= names
+    assert {"ordering", "limit", "offset"} <= names
+
+
+def test_schema_endpoint_serves_the_sources_paths(as_user, db):
+    response = as_user(None).get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
+    assert response.status_code == 200
+    assert "/api/sources/{id}/csl/" in response.json()["paths"]
+
+
+def test_docs_page_renders(as_user, db):
+    response = as_user(None).get("/api/docs/")
+    assert response.status_code == 200
+    assert b"swagger-ui" in response.content
+
+
+def test_api_root_lists_the_collections(as_user, db):
+    response = as_user(None).get("/api/", HTTP_ACCEPT="application/json")
+    assert response.status_code == 200
+    assert set(response.json()) >= {"libraries", "sources", "source-links", "imports"}
