@@ -1,0 +1,365 @@
+"""Annotations (highlights on one immutable text revision) and the library's tags.
+
+An annotation follows the W3C Web Annotation model: a TextPositionSelector (start, end
+in Unicode code points of the canonical text) and a TextQuoteSelector (exact, prefix,
+suffix). Invariant, checked on every write: `text.text[start:end] == exact`.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import TYPE_CHECKING
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.validators import RegexValidator
+from django.db import models, transaction
+from django.db.models import F, Q
+from simple_history.models import HistoricalRecords
+
+from annotations.anchoring import quote_selector
+from sources.models import Library, SourceText
+from sources.sanitize import render_markdown
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from sources.models import AnyUser
+
+COMMENT_MAX_CHARS = 100_000
+TAG_MAX_CHARS = 200
+TAGS_PER_ANNOTATION = 50
+NAMESPACE_MAX_CHARS = 50
+# A namespace is one word before the first colon ("person:Mao Zedong"); a colon after
+# a phrase ("Treaty of 1950: drafts") is part of an ordinary tag name.
+_NAMESPACED = re.compile(rf"^([^\s:]{{1,{NAMESPACE_MAX_CHARS}}})\s*:\s*(\S.*)$", re.DOTALL)
+
+
+class AnchorState(models.TextChoices):
+    ANCHORED = "anchored", "Anchored"
+    MOVED = "moved", "Moved"
+    FUZZY = "fuzzy", "Fuzzy match"
+    ORPHANED = "orphaned", "Orphaned"
+
+
+class Motivation(models.TextChoices):
+    """The thirteen motivations of the W3C Web Annotation vocabulary (§3.3.5)."""
+
+    ASSESSING = "assessing", "Assessing"
+    BOOKMARKING = "bookmarking", "Bookmarking"
+    CLASSIFYING = "classifying", "Classifying"
+    COMMENTING = "commenting", "Commenting"
+    DESCRIBING = "describing", "Describing"
+    EDITING = "editing", "Editing"
+    HIGHLIGHTING = "highlighting", "Highlighting"
+    IDENTIFYING = "identifying", "Identifying"
+    LINKING = "linking", "Linking"
+    MODERATING = "moderating", "Moderating"
+    QUESTIONING = "questioning", "Questioning"
+    REPLYING = "replying", "Replying"
+    TAGGING = "tagging", "Tagging"
+
+
+class Visibility(models.TextChoices):
+    PRIVATE = "private", "Only me"
+    LIBRARY = "library", "Everyone in the library"
+
+
+# --- tags -------------------------------------------------------------------------
+
+
+def split_tag_name(name: str) -> tuple[str, str]:
+    """(namespace, display name) of a tag as typed: NFC, whitespace collapsed,
+    "Person : Mao" → ("person", "Person:Mao"). Raises ValidationError on `tags`."""
+    name = " ".join(unicodedata.normalize("NFC", name).split())
+    if not name:
+        raise ValidationError({"tags": "A tag cannot be empty."})
+    if len(name) > TAG_MAX_CHARS:
+        raise ValidationError({"tags": f"A tag is at most {TAG_MAX_CHARS} characters."})
+    match = _NAMESPACED.match(name)
+    if match is None:
+        return "", name
+    return match[1].casefold(), f"{match[1]}:{match[2]}"
+
+
+def tag_key(name: str) -> str:
+    """The case-insensitive identity of a tag name: same key, same tag."""
+    return split_tag_name(name)[1].casefold()
+
+
+class TagQuerySet(models.QuerySet):
+    def visible_to(self, user: AnyUser) -> TagQuerySet:
+        return self.filter(library__in=Library.objects.visible_to(user))
+
+    def editable_by(self, user: AnyUser) -> TagQuerySet:
+        return self.filter(library__in=Library.objects.editable_by(user))
+
+
+class Tag(models.Model):
+    """A library's tag; `name` keeps the spelling first typed, `name_key` matches."""
+
+    library = models.ForeignKey(Library, on_delete=models.CASCADE, related_name="tags")
+    name = models.CharField(max_length=TAG_MAX_CHARS)
+    name_key = models.CharField(max_length=TAG_MAX_CHARS, editable=False)
+    namespace = models.CharField(max_length=NAMESPACE_MAX_CHARS, blank=True, editable=False)
+    created = models.DateTimeField(auto_now_add=True)
+
+    history = HistoricalRecords()
+    objects = TagQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name_key"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["library", "name_key"], name="tag_name_unique_in_library"
+            )
+        ]
+        indexes = [models.Index(fields=["library", "namespace"])]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def save(self, *args, **kwargs) -> None:
+        self.namespace, self.name = split_tag_name(self.name)
+        self.name_key = self.name.casefold()
+        super().save(*args, **kwargs)
+
+    @property
+    def label(self) -> str:
+        """The name without its namespace: "Mao Zedong" for "person:Mao Zedong"."""
+        return self.name.split(":", 1)[1] if self.namespace else self.name
+
+
+class TagNamespace(models.Model):
+    """The colour a library paints one tag namespace with."""
+
+    library = models.ForeignKey(Library, on_delete=models.CASCADE, related_name="tag_namespaces")
+    namespace = models.CharField(max_length=NAMESPACE_MAX_CHARS, blank=True)
+    colour = models.CharField(
+        max_length=7,
+        validators=[RegexValidator(r"^#[0-9a-fA-F]{6}$", "Give a colour as #rrggbb.")],
+    )
+
+    class Meta:
+        ordering = ["namespace"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["library", "namespace"], name="one_colour_per_namespace"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.namespace or '(none)'} {self.colour}"
+
+    def save(self, *args, **kwargs) -> None:
+        self.namespace = self.namespace.strip().casefold()
+        self.colour = self.colour.lower()
+        super().save(*args, **kwargs)
+
+
+# --- annotations ------------------------------------------------------------------
+
+
+class AnnotationQuerySet(models.QuerySet):
+    def visible_to(self, user: AnyUser) -> AnnotationQuerySet:
+        """Annotations in libraries the user sees; private ones only to their creator."""
+        shown = self.filter(library__in=Library.objects.visible_to(user))
+        if not user.is_authenticated:
+            return shown.filter(visibility=Visibility.LIBRARY)
+        return shown.filter(Q(visibility=Visibility.LIBRARY) | Q(creator=user))
+
+    def editable_by(self, user: AnyUser) -> AnnotationQuerySet:
+        """The creator while they still hold a write role; owners also moderate (edit,
+        delete) the library-visible annotations of others. Editors cannot change other
+        people's annotations, and nobody touches someone else's private notes."""
+        if not user.is_authenticated:
+            return self.none()
+        own = Q(creator=user, library__in=Library.objects.editable_by(user))
+        moderated = Q(visibility=Visibility.LIBRARY, library__in=Library.objects.owned_by(user))
+        return self.filter(own | moderated)
+
+    def in_document_order(self) -> AnnotationQuerySet:
+        return self.order_by("start", "end", "pk")
+
+
+class AnnotationManager(models.Manager.from_queryset(AnnotationQuerySet)):  # type: ignore[misc]
+    def create_annotation(
+        self,
+        *,
+        text: SourceText,
+        start: int,
+        end: int,
+        creator,
+        exact: str | None = None,
+        comment: str = "",
+        motivation: str = "",
+        visibility: str = Visibility.LIBRARY,
+        tags: Iterable[str] = (),
+        state: str = AnchorState.ANCHORED,
+        anchor_score: float = 1.0,
+    ) -> Annotation:
+        """Create an annotation; the quote is derived from the offsets (a given `exact`
+        must equal it). Raises ValidationError naming the field; writes nothing then."""
+        annotation = self.model(
+            library_id=text.source.library_id,
+            text=text,
+            creator=creator,
+            visibility=visibility,
+            state=state,
+            anchor_score=anchor_score,
+        )
+        annotation.set_anchor(start, end, exact=exact)
+        annotation.set_comment(comment)
+        annotation.motivation = motivation or annotation.default_motivation()
+        with transaction.atomic():
+            annotation.full_clean(exclude=["tags"])
+            annotation.save()
+            annotation.set_tags(tags)
+        return annotation
+
+
+class Annotation(models.Model):
+    """A highlight (maybe with a comment and tags) on one revision of a source's text."""
+
+    library = models.ForeignKey(
+        Library,
+        on_delete=models.CASCADE,
+        related_name="annotations",
+        editable=False,
+        help_text="The text's library, stored to scope queries without joins.",
+    )
+    text = models.ForeignKey(
+        SourceText,
+        on_delete=models.CASCADE,
+        related_name="annotations",
+        help_text="The revision the offsets count in.",
+    )
+    start = models.PositiveIntegerField(help_text="First code point of the quote.")
+    end = models.PositiveIntegerField(help_text="Code point after the quote.")
+    exact = models.TextField(help_text="The quoted passage, text[start:end].")
+    prefix = models.CharField(max_length=64, blank=True)
+    suffix = models.CharField(max_length=64, blank=True)
+    state = models.CharField(
+        max_length=10, choices=AnchorState.choices, default=AnchorState.ANCHORED
+    )
+    anchor_score = models.FloatField(
+        default=1.0, help_text="Match quality of the last re-anchoring, 0–1."
+    )
+    comment_raw = models.TextField("comment", blank=True, help_text="Markdown, as written.")
+    comment_html = models.TextField(blank=True, editable=False, help_text="Sanitised HTML.")
+    motivation = models.CharField(
+        max_length=20, choices=Motivation.choices, default=Motivation.HIGHLIGHTING
+    )
+    visibility = models.CharField(
+        max_length=10, choices=Visibility.choices, default=Visibility.LIBRARY
+    )
+    creator = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="annotations",
+    )
+    created = models.DateTimeField(auto_now_add=True)
+    modified = models.DateTimeField(auto_now=True)
+    version = models.PositiveIntegerField(default=1, editable=False)
+    tags = models.ManyToManyField(Tag, related_name="annotations", blank=True)
+
+    history = HistoricalRecords(excluded_fields=["modified"], m2m_fields=[tags])
+    objects = AnnotationManager()
+
+    class Meta:
+        ordering = ["text", "start", "end", "pk"]
+        constraints = [
+            models.CheckConstraint(condition=Q(end__gt=F("start")), name="annotation_not_empty")
+        ]
+        indexes = [
+            models.Index(fields=["text", "start"]),
+            models.Index(fields=["library", "state"]),
+        ]
+
+    def __str__(self) -> str:
+        quote = self.exact if len(self.exact) <= 60 else self.exact[:59] + "…"
+        return f"“{quote}” ({self.text_id}:{self.start}–{self.end})"
+
+    def save(self, *args, **kwargs) -> None:
+        self.check_anchor()
+        if self.pk is not None and not kwargs.get("force_insert"):
+            self.version += 1
+        super().save(*args, **kwargs)
+
+    def clean(self) -> None:
+        self.check_anchor()
+        if len(self.comment_raw) > COMMENT_MAX_CHARS:
+            raise ValidationError({"comment": self._comment_too_long()})
+        if self.text_id and self.library_id and self.text.source.library_id != self.library_id:
+            raise ValidationError({"text": "The text belongs to another library."})
+
+    def check_anchor(self) -> None:
+        """The invariant: 0 ≤ start < end ≤ len(text) and text[start:end] == exact."""
+        if self.text_id is None or self.start is None or self.end is None:
+            return  # clean_fields() names the missing field
+        length = len(self.text.text)
+        if not 0 <= self.start < length:
+            raise ValidationError({"start": f"start must be at least 0 and below {length}."})
+        if not self.start < self.end <= length:
+            raise ValidationError({"end": f"end must be after start and at most {length}."})
+        if self.text.text[self.start : self.end] != self.exact:
+            raise ValidationError({"exact": "The quote does not match the text at start–end."})
+
+    def set_anchor(self, start: int, end: int, *, exact: str | None = None) -> None:
+        """Place the annotation on `self.text`: the quote and its context are derived from
+        the offsets; a given `exact` is a check that the client saw the same text."""
+        self.start, self.end = start, end
+        self.exact = self.text.text[start:end] if exact is None else exact
+        self.check_anchor()
+        _, self.prefix, self.suffix = quote_selector(self.text.text, start, end)
+
+    def set_comment(self, raw: str) -> None:
+        """Store the Markdown as written and its sanitised HTML (rendered on write)."""
+        if len(raw) > COMMENT_MAX_CHARS:
+            raise ValidationError({"comment": self._comment_too_long()})
+        self.comment_raw = raw
+        self.comment_html = render_markdown(raw) if raw.strip() else ""
+
+    def set_tags(self, names: Iterable[str]) -> None:
+        from annotations.tags import get_or_create_tags
+
+        names = list(names)
+        if len(names) > TAGS_PER_ANNOTATION:
+            raise ValidationError({"tags": f"At most {TAGS_PER_ANNOTATION} tags."})
+        self.tags.set(get_or_create_tags(self.library, names))
+
+    def apply_changes(self, changes: dict, *, user) -> None:
+        """Apply a validated edit (any of start, end, exact, comment, tags, motivation,
+        visibility) in one transaction. Only the creator decides who sees the annotation."""
+        new_visibility = changes.get("visibility", self.visibility)
+        if new_visibility != self.visibility and user.pk != self.creator_id:
+            raise PermissionDenied("Only its creator can change who sees an annotation.")
+        keeps_default = self.motivation == self.default_motivation()
+        if {"start", "end", "exact"} & changes.keys():
+            start, end = changes.get("start", self.start), changes.get("end", self.end)
+            self.set_anchor(start, end, exact=changes.get("exact"))
+            self.state, self.anchor_score = AnchorState.ANCHORED, 1.0  # placed by a person
+        if "comment" in changes:
+            self.set_comment(changes["comment"])
+        self.visibility = new_visibility
+        self.motivation = changes.get("motivation") or (
+            self.default_motivation() if keeps_default else self.motivation
+        )
+        with transaction.atomic():
+            self.full_clean(exclude=["tags"])
+            self.save()
+            if "tags" in changes:
+                self.set_tags(changes["tags"])
+
+    def default_motivation(self) -> str:
+        return Motivation.COMMENTING if self.comment_raw.strip() else Motivation.HIGHLIGHTING
+
+    @property
+    def source_id(self) -> int:
+        return self.text.source_id
+
+    @staticmethod
+    def _comment_too_long() -> str:
+        return f"A comment is at most {COMMENT_MAX_CHARS:,} characters."

@@ -49,3 +49,15 @@ def make_text(
 
 def make_creator(*, source: Source, role: str = "author", **name) -> Creator:
     return Creator.objects.create(source=source, role=role, **name)
+
+
+def make_annotation(*, text: SourceText, creator, quote: str | None = None, **fields):
+    """An annotation on `text`: on the first occurrence of `quote`, or on start/end."""
+    from annotations.models import Annotation
+
+    if quote is not None:
+        fields["start"] = text.text.index(quote)
+        fields["end"] = fields["start"] + len(quote)
+    fields.setdefault("start", 0)
+    fields.setdefault("end", len(text.text))
+    return Annotation.objects.create_annotation(text=text, creator=creator, **fields)

@@ -1,0 +1,206 @@
+"""The plain JSON of annotations and tags, and the validation of what clients send.
+
+The W3C JSON-LD form lives in `annotations/w3c.py`; this is Marginalia's own flat shape,
+the one the reading view uses. Offsets are Unicode code points of the canonical text.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import serializers
+from rest_framework.reverse import reverse
+
+from annotations.models import (
+    COMMENT_MAX_CHARS,
+    TAG_MAX_CHARS,
+    TAGS_PER_ANNOTATION,
+    AnchorState,
+    Annotation,
+    Motivation,
+    Tag,
+    Visibility,
+)
+from sources.models import SourceText
+
+
+def etag_for(annotation: Annotation, *, jsonld: bool = False) -> str:
+    """A strong validator per representation; If-Match compares only pk and version."""
+    return f'"a{annotation.pk}.v{annotation.version}{".ld" if jsonld else ""}"'
+
+
+class AnnotationSerializer(serializers.ModelSerializer):
+    """Output only: the flat representation."""
+
+    url = serializers.SerializerMethodField()
+    library = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    source = serializers.IntegerField(source="text.source_id", read_only=True)
+    revision = serializers.IntegerField(source="text.revision", read_only=True)
+    comment = serializers.CharField(source="comment_raw", read_only=True)
+    tags = serializers.SerializerMethodField()
+    creator = serializers.SerializerMethodField()
+    etag = serializers.SerializerMethodField()
+    can_edit = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Annotation
+        fields = [
+            "id", "url", "library", "source", "text", "revision", "start", "end", "exact",
+            "prefix", "suffix", "state", "anchor_score", "comment", "comment_html",
+            "motivation", "visibility", "tags", "creator", "created", "modified", "version",
+            "etag", "can_edit",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+    def get_url(self, obj: Annotation) -> str:
+        return reverse("api-annotation-detail", args=[obj.pk], request=self.context["request"])
+
+    def get_tags(self, obj: Annotation) -> list[str]:
+        return sorted((tag.name for tag in obj.tags.all()), key=str.casefold)
+
+    def get_creator(self, obj: Annotation) -> dict[str, Any] | None:
+        user = obj.creator
+        return None if user is None else {"id": user.pk, "username": user.get_username()}
+
+    def get_etag(self, obj: Annotation) -> str:
+        return etag_for(obj)
+
+    def get_can_edit(self, obj: Annotation) -> bool:
+        editable = self.context.get("editable_ids")
+        if editable is None:
+            user = self.context["request"].user
+            return Annotation.objects.editable_by(user).filter(pk=obj.pk).exists()
+        return obj.pk in editable
+
+
+class AnnotationWriteSerializer(serializers.Serializer):
+    """What a client sends in plain JSON. `exact`, when given, must equal the text between
+    start and end: proof that the client annotated the same revision."""
+
+    text = serializers.PrimaryKeyRelatedField(queryset=SourceText.objects.none())
+    start = serializers.IntegerField(min_value=0)
+    end = serializers.IntegerField(min_value=1)
+    exact = serializers.CharField(required=False, trim_whitespace=False)
+    comment = serializers.CharField(
+        required=False, allow_blank=True, trim_whitespace=False, max_length=COMMENT_MAX_CHARS
+    )
+    tags = serializers.ListField(
+        child=serializers.CharField(max_length=TAG_MAX_CHARS),
+        required=False,
+        max_length=TAGS_PER_ANNOTATION,
+    )
+    motivation = serializers.ChoiceField(choices=Motivation.choices, required=False)
+    visibility = serializers.ChoiceField(choices=Visibility.choices, required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        request = self.context.get("request")  # absent while the OpenAPI schema is built
+        text_field = self.fields["text"]
+        if request is not None:
+            texts = SourceText.objects.visible_to(request.user).select_related("source")
+            text_field.queryset = texts
+        text_field.error_messages["does_not_exist"] = "No text {pk_value} that you can annotate."
+        if self.instance is not None:  # an edit keeps its text; reattach moves it
+            text_field.required = False
+
+    def validate_text(self, text: SourceText) -> SourceText:
+        if self.instance is not None and text.pk != self.instance.text_id:
+            raise serializers.ValidationError(
+                "An annotation stays on its revision; re-attach it to move it."
+            )
+        return text
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        start = attrs.get("start", getattr(self.instance, "start", None))
+        end = attrs.get("end", getattr(self.instance, "end", None))
+        if start is not None and end is not None and start >= end:
+            raise serializers.ValidationError({"end": "end must be greater than start."})
+        return attrs
+
+
+class ReattachSerializer(serializers.Serializer):
+    """Re-attach an (orphaned) annotation to a passage selected on a revision of its
+    source; the source's current revision when `text` is left out."""
+
+    text = serializers.PrimaryKeyRelatedField(queryset=SourceText.objects.none(), required=False)
+    start = serializers.IntegerField(min_value=0)
+    end = serializers.IntegerField(min_value=1)
+    exact = serializers.CharField(required=False, trim_whitespace=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        annotation: Annotation | None = self.context.get("annotation")
+        if annotation is not None:
+            revisions = SourceText.objects.filter(source_id=annotation.text.source_id)
+            self.fields["text"].queryset = revisions
+        self.fields["text"].error_messages["does_not_exist"] = (
+            "No revision {pk_value} of this annotation's source."
+        )
+
+
+class AnnotationFilterSerializer(serializers.Serializer):
+    """Query parameters of the annotation list."""
+
+    library = serializers.CharField(required=False, help_text="Slug or id.")
+    source = serializers.IntegerField(required=False, min_value=1)
+    text = serializers.IntegerField(required=False, min_value=1)
+    tag = serializers.ListField(
+        child=serializers.CharField(max_length=TAG_MAX_CHARS),
+        required=False,
+        help_text="Repeat for annotations carrying all of the tags (case-insensitive).",
+    )
+    creator = serializers.CharField(required=False, help_text="Username.")
+    state = serializers.ChoiceField(choices=AnchorState.choices, required=False)
+    motivation = serializers.ChoiceField(choices=Motivation.choices, required=False)
+    visibility = serializers.ChoiceField(choices=Visibility.choices, required=False)
+
+
+class W3CPageQuerySerializer(serializers.Serializer):
+    page = serializers.IntegerField(required=False, min_value=0)
+    iris = serializers.BooleanField(required=False, default=False)
+
+
+class ImportSerializer(serializers.Serializer):
+    """Only documents the import body for the schema; `w3c.import_items` reads it."""
+
+    items = serializers.ListField(child=serializers.DictField())
+    visibility = serializers.ChoiceField(choices=Visibility.choices, required=False)
+
+
+class TagSerializer(serializers.ModelSerializer):
+    library = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    label = serializers.CharField(read_only=True)
+    colour = serializers.SerializerMethodField()
+    uses = serializers.IntegerField(read_only=True, default=None)
+
+    class Meta:
+        model = Tag
+        fields = ["id", "library", "name", "namespace", "label", "colour", "uses", "created"]
+        read_only_fields = ["id", "library", "namespace", "created"]
+
+    def get_colour(self, tag: Tag) -> str | None:
+        return self.context.get("colours", {}).get((tag.library_id, tag.namespace))
+
+
+class TagQuerySerializer(serializers.Serializer):
+    library = serializers.CharField(help_text="Slug or id.")
+    q = serializers.CharField(required=False, allow_blank=True, max_length=TAG_MAX_CHARS)
+    limit = serializers.IntegerField(required=False, min_value=1, max_value=100, default=10)
+
+
+class TagRenameSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=TAG_MAX_CHARS)
+
+
+class TagMergeSerializer(serializers.Serializer):
+    into = serializers.IntegerField(min_value=1)
+
+
+class TagColourQuerySerializer(serializers.Serializer):
+    library = serializers.CharField(help_text="Slug or id.")
+
+
+class TagColourSerializer(serializers.Serializer):
+    library = serializers.CharField(help_text="Slug or id.")
+    namespace = serializers.CharField(max_length=50, allow_blank=True)
+    colour = serializers.RegexField(r"^#[0-9a-fA-F]{6}$", help_text="#rrggbb")

@@ -1,0 +1,110 @@
+from __future__ import annotations
+
+import pytest
+from django.core.exceptions import ValidationError
+
+from annotations.models import Annotation, Tag, split_tag_name, tag_key
+from annotations.tags import autocomplete, get_or_create_tags, merge_tags, rename_tag
+from tests.factories import make_annotation, make_library, make_text
+
+TEXT = "Mao arrived in Moscow on 16 December 1949; Stalin received him that evening."
+
+
+@pytest.fixture
+def text(source, alice):
+    return make_text(source=source, text=TEXT, imported_by=alice)
+
+
+@pytest.mark.parametrize(
+    ("typed", "namespace", "name"),
+    [
+        ("person:Mao Zedong", "person", "person:Mao Zedong"),
+        ("Person : Mao   Zedong", "person", "Person:Mao Zedong"),
+        ("theme:face", "theme", "theme:face"),
+        ("Treaty of 1950: drafts", "", "Treaty of 1950: drafts"),
+        ("loss of face (面子)", "", "loss of face (面子)"),
+        ("place:Москва", "place", "place:Москва"),
+    ],
+)
+def test_namespace_is_the_word_before_the_first_colon(typed, namespace, name):
+    assert split_tag_name(typed) == (namespace, name)
+
+
+@pytest.mark.parametrize("bad", ["", "   ", "x" * 201])
+def test_empty_or_overlong_tags_name_the_tags_field(bad):
+    with pytest.raises(ValidationError) as error:
+        split_tag_name(bad)
+    assert "tags" in error.value.message_dict
+
+
+def test_matching_ignores_case_but_keeps_the_first_spelling(library):
+    first = get_or_create_tags(library, ["person:Mao Zedong"])[0]
+    again = get_or_create_tags(library, ["PERSON:mao zedong", "person:Mao  Zedong"])
+    assert again == [first]
+    assert Tag.objects.get().name == "person:Mao Zedong"
+    assert tag_key("PERSON:mao zedong") == first.name_key
+
+
+def test_tags_are_per_library(library, mallory):
+    other = make_library(owner=mallory, name="Other")
+    ours = get_or_create_tags(library, ["theme:face"])[0]
+    theirs = get_or_create_tags(other, ["theme:face"])[0]
+    assert ours.pk != theirs.pk
+
+
+def test_a_tag_list_that_is_not_strings_names_tags(library):
+    with pytest.raises(ValidationError) as error:
+        get_or_create_tags(library, [{"name": "x"}])
+    assert "tags" in error.value.message_dict
+
+
+def test_rename_changes_the_name_everywhere(text, bob, library):
+    annotation = make_annotation(text=text, creator=bob, quote="Moscow", tags=["place:moscow"])
+    tag = annotation.tags.get()
+    renamed = rename_tag(tag, "place:Moscow")
+    assert renamed.pk == tag.pk
+    assert [t.name for t in annotation.tags.all()] == ["place:Moscow"]
+    annotation.refresh_from_db()
+    assert annotation.version == 2  # the representation changed: new ETag
+
+
+def test_rename_onto_an_existing_name_merges(text, bob, library):
+    a = make_annotation(text=text, creator=bob, quote="Moscow", tags=["place:Moskva"])
+    b = make_annotation(text=text, creator=bob, quote="Mao", tags=["place:Moscow"])
+    kept = rename_tag(Tag.objects.get(name="place:Moskva"), "place:moscow")
+    assert kept.name == "place:Moscow"
+    assert Tag.objects.count() == 1
+    assert list(a.tags.all()) == [kept] and list(b.tags.all()) == [kept]
+
+
+def test_merge_retags_every_object_once_and_deletes_the_source(text, bob, library):
+    both = make_annotation(text=text, creator=bob, quote="Stalin", tags=["Stalin", "person:Stalin"])
+    only_old = make_annotation(text=text, creator=bob, quote="evening", tags=["Stalin"])
+    old, into = Tag.objects.get(name="Stalin"), Tag.objects.get(name="person:Stalin")
+    merge_tags(old, into)
+    assert not Tag.objects.filter(pk=old.pk).exists()
+    assert list(both.tags.all()) == [into]
+    assert list(only_old.tags.all()) == [into]
+    assert Annotation.objects.get(pk=only_old.pk).version == 2
+
+
+def test_merge_across_libraries_is_refused(library, mallory):
+    other = make_library(owner=mallory, name="Other")
+    ours = get_or_create_tags(library, ["a"])[0]
+    theirs = get_or_create_tags(other, ["a"])[0]
+    with pytest.raises(ValidationError):
+        merge_tags(ours, theirs)
+    assert Tag.objects.count() == 2
+
+
+def test_autocomplete_matches_name_namespace_body_and_words_most_used_first(text, bob, library):
+    make_annotation(text=text, creator=bob, quote="Mao", tags=["person:Mao Zedong"])
+    make_annotation(text=text, creator=bob, quote="arrived", tags=["person:Mao Zedong"])
+    get_or_create_tags(library, ["Maoism", "person:Stalin", "theme:face"])
+    assert [t.name for t in autocomplete(library, "mao")] == ["person:Mao Zedong", "Maoism"]
+    assert [t.name for t in autocomplete(library, "person:")] == [
+        "person:Mao Zedong",
+        "person:Stalin",
+    ]
+    assert [t.name for t in autocomplete(library, "zedong")] == ["person:Mao Zedong"]
+    assert len(autocomplete(library, "", limit=2)) == 2
