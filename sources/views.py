@@ -1,9 +1,402 @@
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+"""Server-rendered pages of the source library. Each view parses the request, calls one
+function that does the work, and renders; access goes through `sources.access`."""
 
-from sources.models import Library
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
+from django.core.paginator import Paginator
+from django.db import IntegrityError, router, transaction
+from django.db.models import Count, Q, prefetch_related_objects
+from django.db.models.deletion import Collector
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from sources.access import get_library_for_user, get_link_for_user, get_source_for_user
+from sources.forms import (
+    CompareForm,
+    CreatorFormSet,
+    EditConflict,
+    LibraryForm,
+    MetadataImportForm,
+    SourceFilterForm,
+    SourceForm,
+    SourceLinkForm,
+    TextRevisionForm,
+    creator_rows,
+    save_source_edit,
+)
+from sources.importers import import_text_revision
+from sources.metadata_import import import_metadata
+from sources.models import (
+    WRITE_ROLES,
+    ImportRun,
+    Library,
+    Role,
+    Source,
+    SourceKind,
+    SourceLink,
+    SourceText,
+)
+from sources.reading import change_count, compare_texts, reading_blocks
+from sources.uploads import UploadError
+
+PAGE_SIZE = 50
+RECENT_IMPORTS = 50
+ROLE_ORDER = {Role.OWNER: 0, Role.EDITOR: 1, Role.VIEWER: 2}
 
 
+def login_if_hidden(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """For anonymous visitors a page they cannot see asks them to sign in (a private
+    library may be theirs); signed-in users get the 404. Nothing is revealed either way."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        try:
+            return view(request, *args, **kwargs)
+        except Http404:
+            if request.user.is_authenticated:
+                raise
+            return redirect_to_login(request.get_full_path())
+
+    return wrapper
+
+
+def _posted(request: HttpRequest) -> dict | None:
+    return request.POST if request.method == "POST" else None
+
+
+# Home and libraries
+
+
+@require_GET
 def home(request: HttpRequest) -> HttpResponse:
-    libraries = Library.objects.visible_to(request.user)
-    return render(request, "sources/home.html", {"libraries": libraries})
+    return _render_home(request, LibraryForm())
+
+
+def _render_home(request: HttpRequest, form: LibraryForm, status: int = 200) -> HttpResponse:
+    libraries = Library.objects.visible_to(request.user).annotate(
+        source_count=Count("sources", distinct=True)
+    )
+    roles = {}
+    if request.user.is_authenticated:
+        roles = dict(request.user.memberships.values_list("library_id", "role"))
+    for library in libraries:
+        library.my_role = roles.get(library.pk)
+    context = {
+        "mine": [lib for lib in libraries if lib.my_role],
+        "public": [lib for lib in libraries if not lib.my_role],
+        "form": form,
+    }
+    return render(request, "sources/home.html", context, status=status)
+
+
+@require_POST
+@login_required
+def library_create(request: HttpRequest) -> HttpResponse:
+    form = LibraryForm(request.POST)
+    if not form.is_valid():
+        return _render_home(request, form, status=400)
+    library = form.save(owner=request.user)
+    messages.success(request, f"Library “{library.name}” created.")
+    return redirect(library)
+
+
+@require_GET
+@login_if_hidden
+def library_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    library = get_library_for_user(request.user, slug)
+    filters = SourceFilterForm(request.GET)
+    valid = filters.is_valid()
+    sources = filters.filter(library.sources.prefetch_related("creators")) if valid else []
+    page = Paginator(sources, PAGE_SIZE).get_page(request.GET.get("page"))
+    role = library.role_of(request.user)
+    context = {
+        "library": library,
+        "filters": filters,
+        "page": page,
+        "page_range": page.paginator.get_elided_page_range(page.number),
+        "counts": _kind_counts(library),
+        # Who belongs to a library is for its members to see, not for public visitors.
+        "members": _members(library) if role else [],
+        "can_edit": role in WRITE_ROLES,
+        "filtered": any(filters.data.get(name) for name in filters.fields if name != "sort"),
+    }
+    return render(request, "sources/library_detail.html", context, status=200 if valid else 400)
+
+
+def _kind_counts(library: Library) -> dict[str, int]:
+    return library.sources.aggregate(
+        total=Count("pk"),
+        primary=Count("pk", filter=Q(kind=SourceKind.PRIMARY)),
+        secondary=Count("pk", filter=Q(kind=SourceKind.SECONDARY)),
+    )
+
+
+def _members(library: Library) -> list:
+    memberships = library.memberships.select_related("user")
+    return sorted(memberships, key=lambda m: (ROLE_ORDER[m.role], m.user.get_username().lower()))
+
+
+# Sources
+
+
+@require_GET
+@login_if_hidden
+def source_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    source = get_source_for_user(request.user, pk)
+    return _render_source(request, source)
+
+
+def _shown_revision(texts: list[SourceText], wanted: str | None) -> SourceText | None:
+    """The revision asked for by ?revision=N, else the current one; 404 for an unknown N."""
+    if wanted is None:
+        return texts[-1] if texts else None
+    shown = next((t for t in texts if str(t.revision) == wanted.strip()), None)
+    if shown is None:
+        raise Http404("No such revision.")
+    return shown
+
+
+def _render_source(
+    request: HttpRequest,
+    source: Source,
+    *,
+    link_form: SourceLinkForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    can_edit = source.library.can_edit(request.user)
+    prefetch_related_objects([source], "creators")  # the byline and the metadata panel
+    texts = list(source.texts.select_related("imported_by").order_by("revision"))
+    shown = _shown_revision(texts, request.GET.get("revision"))
+    links = SourceLink.objects.visible_to(request.user)
+    if can_edit and link_form is None:
+        link_form = SourceLinkForm(subject=source, user=request.user)
+    context = {
+        "source": source,
+        "library": source.library,
+        "can_edit": can_edit,
+        "revisions": [(text, text.verify()) for text in reversed(texts)],
+        "shown": shown,
+        "is_current": shown is not None and shown == texts[-1],
+        "blocks": reading_blocks(shown) if shown else [],
+        "original": request.GET.get("view") == "original" and shown is not None and shown.html,
+        "links_out": links.filter(subject=source).select_related("object"),
+        "links_in": links.filter(object=source).select_related("subject"),
+        "link_form": link_form,
+    }
+    return render(request, "sources/source_detail.html", context, status=status)
+
+
+@require_GET
+@login_if_hidden
+def source_compare(request: HttpRequest, pk: int) -> HttpResponse:
+    source = get_source_for_user(request.user, pk)
+    texts = {t.revision: t for t in source.texts.select_related("imported_by")}
+    form = CompareForm(request.GET, revisions=sorted(texts))
+    context = {"source": source, "library": source.library, "form": form, "enough": len(texts) > 1}
+    if not form.is_valid():
+        status = 200 if len(texts) < 2 and not request.GET else 400
+        return render(request, "sources/source_compare.html", context, status=status)
+    old, new = texts[form.cleaned_data["a"]], texts[form.cleaned_data["b"]]
+    segments = compare_texts(old.text, new.text)
+    context |= {"old": old, "new": new, "segments": segments, "changes": change_count(segments)}
+    return render(request, "sources/source_compare.html", context)
+
+
+def _render_source_form(
+    request: HttpRequest, form: SourceForm, creators, *, library: Library, status: int = 200
+) -> HttpResponse:
+    context = {"form": form, "creators": creators, "library": library, "source": form.instance}
+    return render(request, "sources/source_form.html", context, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def source_create(request: HttpRequest, slug: str) -> HttpResponse:
+    library = get_library_for_user(request.user, slug, write=True)
+    form = SourceForm(_posted(request), instance=Source(library=library))
+    creators = CreatorFormSet(_posted(request), instance=form.instance, prefix="creators")
+    if request.method == "GET" or not (form.is_valid() & creators.is_valid()):
+        return _render_source_form(
+            request, form, creators, library=library, status=_status(request)
+        )
+    source = Source.objects.create_with_creators(
+        library=library, creators=creator_rows(creators), created_by=request.user, **form.metadata()
+    )
+    messages.success(request, f"Source added as {source.citation_key}.")
+    return redirect(source)
+
+
+def _status(request: HttpRequest) -> int:
+    """A form page shown again after a POST shows it because the input was invalid."""
+    return 400 if request.method == "POST" else 200
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def source_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    source = get_source_for_user(request.user, pk, write=True)
+    form = SourceForm(_posted(request), instance=source)
+    creators = CreatorFormSet(_posted(request), instance=source, prefix="creators")
+    library = source.library
+    if request.method == "GET" or not (form.is_valid() & creators.is_valid()):
+        return _render_source_form(
+            request, form, creators, library=library, status=_status(request)
+        )
+    try:
+        save_source_edit(form, creators)
+    except EditConflict:
+        form.add_error(None, "Someone saved this source after you opened it. Reload to see it.")
+        return _render_source_form(request, form, creators, library=library, status=409)
+    messages.success(request, "Source saved.")
+    return redirect(source)
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def source_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    source = get_source_for_user(request.user, pk, write=True)
+    if request.method == "POST":
+        library = source.library
+        source.delete()
+        messages.success(request, f"“{source.title}” deleted.")
+        return redirect(library)
+    context = {"source": source, "library": source.library, "doomed": _deletion_summary(source)}
+    return render(request, "sources/source_confirm_delete.html", context)
+
+
+def _deletion_summary(obj) -> list[tuple[int, str]]:
+    """What deleting `obj` takes with it, by kind (texts, links, annotations…)."""
+    collector = Collector(using=router.db_for_write(type(obj)))
+    collector.collect([obj])
+    counts: dict[type, int] = {model: len(items) for model, items in collector.data.items()}
+    for queryset in collector.fast_deletes:
+        counts[queryset.model] = counts.get(queryset.model, 0) + queryset.count()
+    counts.pop(type(obj), None)
+    return sorted(
+        (n, str(m._meta.verbose_name if n == 1 else m._meta.verbose_name_plural))
+        for m, n in counts.items()
+        if n
+    )
+
+
+# Texts and imports
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def text_create(request: HttpRequest, pk: int) -> HttpResponse:
+    source = get_source_for_user(request.user, pk, write=True)
+    form = TextRevisionForm(_posted(request), request.FILES or None)
+    context = {"source": source, "library": source.library, "form": form}
+    if request.method == "GET" or not form.is_valid():
+        return render(request, "sources/text_form.html", context, status=_status(request))
+    try:
+        text = _import_text(request, source, form.cleaned_data)
+    except UploadError as error:
+        form.add_error(error.field if error.field in form.fields else None, error.message)
+        return render(request, "sources/text_form.html", context, status=error.status)
+    messages.success(request, f"Revision {text.revision} added.")
+    return redirect(source)
+
+
+def _import_text(request: HttpRequest, source: Source, data: dict) -> SourceText:
+    with transaction.atomic():  # a failed import leaves nothing behind, even mid-request
+        return import_text_revision(
+            source,
+            data["file"],
+            user=request.user,
+            encoding=data["encoding"] or None,
+            note=data["note"],
+        )
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def import_create(request: HttpRequest, slug: str) -> HttpResponse:
+    library = get_library_for_user(request.user, slug, write=True)
+    form = MetadataImportForm(_posted(request), request.FILES or None)
+    runs = library.imports.select_related("user")[:RECENT_IMPORTS]
+    context = {"library": library, "form": form, "runs": runs}
+    if request.method == "GET" or not form.is_valid():
+        return render(request, "sources/import_form.html", context, status=_status(request))
+    try:
+        run = _import_metadata(request, library, form.cleaned_data)
+    except UploadError as error:
+        form.add_error(error.field if error.field in form.fields else None, error.message)
+        return render(request, "sources/import_form.html", context, status=error.status)
+    return redirect("import-detail", pk=run.pk)
+
+
+def _import_metadata(request: HttpRequest, library: Library, data: dict) -> ImportRun:
+    with transaction.atomic():
+        return import_metadata(library, data["file"], user=request.user, fmt=data["format"] or None)
+
+
+@require_GET
+@login_if_hidden
+def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    run = ImportRun.objects.visible_to(request.user).select_related("library", "user")
+    run = run.filter(pk=pk).first()
+    if run is None:
+        raise Http404("No such import.")
+    library = get_library_for_user(request.user, run.library.slug)
+    ids = {o.get(key) for o in run.outcomes for key in ("source", "duplicate_of")} - {None}
+    found = library.sources.in_bulk([i for i in ids if isinstance(i, int)])
+    rows = [
+        {
+            **o,
+            "source": found.get(o.get("source")),
+            "duplicate_of": found.get(o.get("duplicate_of")),
+        }
+        for o in run.outcomes
+    ]
+    context = {
+        "run": run,
+        "library": library,
+        "rows": rows,
+        "counts": run.counts(),
+        "can_edit": library.can_edit(request.user),
+    }
+    return render(request, "sources/import_detail.html", context)
+
+
+# Links between sources
+
+
+@require_POST
+@login_required
+def link_create(request: HttpRequest, pk: int) -> HttpResponse:
+    source = get_source_for_user(request.user, pk, write=True)
+    form = SourceLinkForm(request.POST, subject=source, user=request.user)
+    if not form.is_valid():
+        return _render_source(request, source, link_form=form, status=400)
+    try:
+        with transaction.atomic():
+            link = form.save()
+    except IntegrityError:  # the same link saved by someone else a moment ago
+        form.add_error("object", "These two sources are already linked this way.")
+        return _render_source(request, source, link_form=form, status=400)
+    messages.success(request, f"Linked: this source {link.get_relation_display()} “{link.object}”.")
+    return redirect(source)
+
+
+@require_POST
+@login_required
+def link_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    link = get_link_for_user(request.user, pk, write=True)
+    subject = link.subject
+    link.delete()
+    messages.success(request, "Link removed.")
+    next_url = request.POST.get("next", "")
+    if url_has_allowed_host_and_scheme(next_url, {request.get_host()}, request.is_secure()):
+        return redirect(next_url)
+    return redirect(reverse("source-detail", args=[subject.pk]))
