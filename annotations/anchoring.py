@@ -13,30 +13,45 @@ Each anchor is tried, in order:
    cost one diff, not 10,000 searches. A quote the diff cannot carry (a moved paragraph) is
    searched with `str.find` in the parts of the new text that the diff marks as changed, the
    only places where an old passage can have gone: an occurrence inside unchanged text is by
-   construction a different passage. Prefix/suffix similarity, then the distance to the old
+   construction another passage. Prefix/suffix similarity, then the distance to the old
    position, choose between repeats;
-3. a bounded fuzzy match for quotes of at least MIN_FUZZY_QUOTE code points: the quote
-   must be FUZZY_QUOTE_SIMILARITY similar (Levenshtein, rapidfuzz) and its context must agree,
-   first where the diff puts it, then in a window around that place, then in the changed parts
-   of the text, seeded by exact pieces of the quote. Score = the quote's similarity;
+3. a fuzzy match for quotes of at least MIN_FUZZY_QUOTE code points, whose Levenshtein
+   similarity (rapidfuzz) reaches FUZZY_QUOTE_SIMILARITY: where the diff carried both ends of
+   the quote (edited in place), else in a window around the old position, else in the changed
+   parts of the text, seeded by exact pieces of the quote. Score = the quote's similarity;
 4. otherwise ORPHANED (start and end None): shown to the reader, never deleted.
 
-Never a misplaced anchor: a candidate is accepted only if at least one side of its context is
-CONTEXT_SIMILARITY similar to the stored prefix or suffix, or if the quote is long and occurs
-exactly once in both revisions. A doubtful match is an orphan.
+Never a misplaced anchor; a doubtful match is an orphan:
+- a place the diff vouches for needs one side of its context about right
+  (CARRIED_CONTEXT_SIMILARITY); a place found by searching needs both sides, as far as the
+  nearest line break (a moved paragraph keeps its own words, not its neighbours), with the
+  same numbers, and one side touching the quote exactly. Archival texts repeat formulae
+  ("[Source: APRF, f. 45, op. 1, d. 329 ...]") that differ only in their digits;
+- a fuzzy match found by searching never changes a number in the quote;
+- a quote the diff shows edited in place stays there (FUZZY) or is orphaned: an exact copy
+  elsewhere, such as a duplicated paragraph, is another passage;
+- a found place whose surroundings repeat old text that the diff carried somewhere else is a
+  copy of a passage since cut (`_Target.is_copy`), not the passage;
+- a quote of LONG_QUOTE code points or more that occurs once in each revision needs no context.
 
-Why this diff. Characters are the unit we map, but a character diff of two 1 MB texts is out of
-reach: difflib.SequenceMatcher takes minutes, and even on sentences it took 18 s here (its
-popular-element heuristics collapse on prose, where the same lines recur). rapidfuzz's bit-
-parallel LCS (`Indel.opcodes`) aligns the 7,000 lines of a 1 MB text in about 10 ms and its
-20,000 sentences in about 85 ms, but it keeps an n×m/64 bit matrix, so it is only used on
-bounded pieces. The diff is therefore hierarchical: lines, then sentences inside the lines
-that changed, then words, then characters inside the small blocks that still differ. Blocks
-too large for the matrix are split on tokens that occur once in each side (patience diff)
-before aligning what lies between them. Tiny equal runs inside a rewritten block are dropped:
-they are coincidences, not the same passage.
-Measured (bench/anchoring.py, bench/README.md): 10,000 annotations on a 1 MB text with a
-realistic set of edits in well under a second.
+Why this diff. Characters are the unit we map, but one character diff of two 1 MB texts is
+too slow: measured on the benchmark's revision (bench/README.md), diff-match-patch needs 5.3 s
+of CPU to finish (with its 1 s timeout it returns a useless three-part diff), and difflib's
+SequenceMatcher took 4.7 s on the lines and 18 s on the sentences (without autojunk, which
+would discard the most frequent lines). rapidfuzz's bit-parallel LCS (`Indel.opcodes`) aligns
+the 7,000 lines in about 10 ms, but keeps an n×m/64 bit matrix, so it only sees bounded
+pieces. The diff is therefore hierarchical: lines, then sentences inside the lines that
+changed, then words, then characters inside the small blocks that still differ: 40–90 ms, and
+it finds as many equal characters as the unbounded diff-match-patch (99.2 %). Blocks too large
+for one matrix are split on tokens that occur once in each side (patience diff) before what
+lies between is aligned. Tiny equal runs inside a rewritten block are dropped: they are
+coincidences, not the same passage.
+Alignments of small blocks use difflib's longest-match-first SequenceMatcher, which keeps words
+that stand together together where an LCS may scatter them into an inserted passage.
+
+Measured with bench/anchoring.py (figures and machine in bench/README.md): 10,000 annotations
+on a 1 MB multilingual text with about 1,300 edits re-anchor in about 0.24 s of CPU, the diff
+taking 40–90 ms of it; 100 % right, none misplaced, and none misplaced at ten times the edits.
 """
 
 from __future__ import annotations
@@ -65,11 +80,13 @@ MIN_RUN = 8  # shorter equal runs inside a changed block are coincidences
 SMALL_CELLS = 20_000  # below this n×m, difflib's longest-match alignment (microseconds)
 MAX_CELLS = 100_000_000  # n×m bound of one LCS matrix (12.5 MB of bits, ~20 ms)
 MAX_OCCURRENCES = 200  # exact occurrences scored per anchor, nearest to the expected place
+SEED_PIECES = 4  # exact pieces of a quote looked for in a fuzzy search (each one scan)
 SEED_HITS = 50  # occurrences of one piece of a quote followed in a fuzzy search
 FUZZY_CANDIDATES = 12  # places verified per fuzzy search
 BOUNDARY = 16  # code points either side of a boundary compared when refining a fuzzy match
 EDGE_SLACK = 3  # code points at an end of a quote a typo fix may have replaced
 SEPARATOR = "\x00"  # between the changed regions searched as one string
+_DIGITS = re.compile(r"\d+")
 
 # Tokens keep the whitespace that follows them, so that a blank line is never a token of its
 # own: a token that common would pair the wrong changed blocks with each other.
@@ -117,6 +134,8 @@ def quote_selector(text: str, start: int, end: int, context: int = CONTEXT) -> t
 def locate(text: str, anchor: Anchor, *, hint: int | None = None) -> Placement:
     """Place one quote in `text`, expected near `hint` (default: its old start)."""
     expected = anchor.start if hint is None else hint
+    if not anchor.exact:
+        return ORPHAN
     if _holds(text, anchor, anchor.start, anchor.end):
         return Placement(State.ANCHORED, anchor.start, anchor.end, 1.0)
     return _search(_Target.whole(text), anchor, min(max(expected, 0), len(text)))
@@ -136,7 +155,7 @@ def reanchor(old_text: str, new_text: str, anchors: Sequence[Anchor]) -> list[Pl
 
 def _reanchor_one(old_text: str, target: _Target, runs: _Runs, anchor: Anchor) -> Placement:
     start, end, exact = anchor.start, anchor.end, anchor.exact
-    if not exact or old_text[start:end] != exact:
+    if not exact or start < 0 or old_text[start:end] != exact:
         return locate(target.text, anchor)  # the stored offsets never matched: search
     first, last = runs.containing(start), runs.containing(end - 1)
     if first is not None and first == last:
@@ -167,9 +186,8 @@ def _edited_in_place(
         end = _boundary(text, exact[-BOUNDARY:], anchor.suffix[:BOUNDARY], end, EDGE_SLACK)
     found = text[start:end]
     similarity = Levenshtein.normalized_similarity(exact, found)
-    alike = _squash(found) == _squash(exact) or (
-        len(exact) >= MIN_FUZZY_QUOTE and similarity >= FUZZY_QUOTE_SIMILARITY
-    )
+    fuzzy = len(exact) >= MIN_FUZZY_QUOTE and similarity >= FUZZY_QUOTE_SIMILARITY
+    alike = fuzzy or _squash(found) == _squash(exact)  # whitespace only: any length
     if start < end and alike and _context_agrees(text, anchor, start, end):
         return Placement(State.FUZZY, start, end, similarity)
     return ORPHAN
@@ -194,7 +212,7 @@ def _search(target: _Target, anchor: Anchor, hint: int) -> Placement:
 def _holds(text: str, anchor: Anchor, start: int, end: int) -> bool:
     """The exact quote at start..end, with context that agrees."""
     return (
-        0 <= start and text[start:end] == anchor.exact and _context_agrees(text, anchor, start, end)
+        start >= 0 and text[start:end] == anchor.exact and _context_agrees(text, anchor, start, end)
     )
 
 
@@ -202,7 +220,7 @@ def _holds(text: str, anchor: Anchor, start: int, end: int) -> bool:
 
 
 def _context(text: str, anchor: Anchor, start: int, end: int) -> list[tuple[int, float]]:
-    """(weight, similarity) of each stored side of the context against the text around start..end."""
+    """(weight, similarity) of each stored side of the context, against the text around."""
     sides = []
     if anchor.prefix:
         sides.append((len(anchor.prefix), _prefix_similarity(text, anchor.prefix, start)))
@@ -237,19 +255,40 @@ def _context_agrees(text: str, anchor: Anchor, start: int, end: int) -> bool:
     return not sides or max(similarity for _, similarity in sides) >= CARRIED_CONTEXT_SIMILARITY
 
 
-def _context_found(text: str, anchor: Anchor, start: int, end: int, *, both: bool) -> bool:
-    """For a place found by searching: the context is there (one side, or `both`), and the code
-    points touching the quote on one side are exactly the stored ones. Repeated formulae
-    ("[Source: APRF, f. 30, op. 7, d. 12 ...]") differ from each other by a few digits only,
-    which similarity alone would forgive."""
-    similarities = [similarity for _, similarity in _context(text, anchor, start, end)]
-    if not similarities:
-        return True
-    least = min(similarities) if both else max(similarities)
-    return least >= CONTEXT_SIMILARITY and _touching_context_exact(text, anchor, start, end)
+def _context_found(text: str, anchor: Anchor, start: int, end: int) -> bool:
+    """For a place found by searching rather than carried by the diff: each side of the stored
+    context, as far as the nearest line break (a paragraph moves with its own words only), is
+    there, with the same numbers; and one side touches the quote exactly. Repeated formulae
+    ("[Source: APRF, f. 30, op. 7, d. 12 ...]") differ by a few digits, which similarity alone
+    would forgive."""
+    for stored, found in _paragraph_context(text, anchor, start, end):
+        if _DIGITS.findall(stored) != _DIGITS.findall(found):
+            return False
+        near_enough = _similarity(stored, found) >= CONTEXT_SIMILARITY
+        if not (near_enough if len(stored) >= PARAGRAPH_CONTEXT else stored == found):
+            return False
+    return _touching_context_exact(text, anchor, start, end)
+
+
+def _paragraph_context(text: str, anchor: Anchor, start: int, end: int) -> list[tuple[str, str]]:
+    """(stored, found) for each side of the context, cut after/before its nearest line break."""
+    sides = []
+    if anchor.prefix:
+        stored = anchor.prefix[max(anchor.prefix.rfind("\n"), 0) :]
+        if stored.startswith("\n") and start == len(stored) - 1:
+            stored = stored[1:]  # the start of the text is a line break too
+        sides.append((stored, text[max(0, start - len(stored)) : start]))
+    if anchor.suffix:
+        stored = anchor.suffix[: anchor.suffix.find("\n") + 1 or None]
+        if stored.endswith("\n") and end + len(stored) - 1 == len(text):
+            stored = stored[:-1]  # and so is its end
+        sides.append((stored, text[end : end + len(stored)]))
+    return sides
 
 
 def _touching_context_exact(text: str, anchor: Anchor, start: int, end: int) -> bool:
+    if not anchor.prefix and not anchor.suffix:
+        return True
     before = anchor.prefix[-TOUCHING_CONTEXT:]
     after = anchor.suffix[:TOUCHING_CONTEXT]
     return bool(before and text[max(0, start - len(before)) : start] == before) or bool(
@@ -271,7 +310,7 @@ def _accept_exact(
     """The exact quote at start..end is the passage annotated, placed by the diff or found."""
     if carried and _context_agrees(target.text, anchor, start, end):
         return True
-    if not carried and _context_found(target.text, anchor, start, end, both=False):
+    if not carried and _context_found(target.text, anchor, start, end):
         return True
     return len(anchor.exact) >= LONG_QUOTE and target.unique(anchor.exact)
 
@@ -342,7 +381,9 @@ def _fuzzy_similarity(text: str, anchor: Anchor, start: int, end: int) -> float 
     similarity = Levenshtein.normalized_similarity(
         anchor.exact, found, score_cutoff=FUZZY_QUOTE_SIMILARITY
     )
-    if not similarity or not _context_found(text, anchor, start, end, both=True):
+    if not similarity or _DIGITS.findall(anchor.exact) != _DIGITS.findall(found):
+        return None  # a number that changed is another fact, or another document
+    if not _context_found(text, anchor, start, end):
         return None
     return similarity
 
@@ -363,7 +404,7 @@ def _window_guesses(text: str, exact: str, hint: int) -> list[int]:
 def _seed_guesses(target: _Target, exact: str) -> list[int]:
     """Starts implied by exact pieces of the quote: one typo cannot hide every piece."""
     size = max(6, min(32, len(exact) // 4))
-    count = min(6, len(exact) // size)
+    count = min(SEED_PIECES, len(exact) // size)
     step = (len(exact) - size) / max(count - 1, 1)
     votes: Counter[int] = Counter()
     for k in range(count):
@@ -460,14 +501,17 @@ class _Target:
             old_at, new_at = before
             here = start - (anchor.start - old_at)
             window = old[max(0, old_at - COPY_CHECK) : old_at]
-            if here != new_at and window and new[max(0, here - len(window)) : here] == window:
+            window = window[window.rfind("\n") + 1 :]  # neighbours in the same paragraph
+            copied = new[max(0, here - len(window)) : here] == window
+            if here != new_at and len(window) >= PARAGRAPH_CONTEXT and copied:
                 return True
         after = self.runs.first_carried_after(anchor.end)
         if after is not None:
             old_at, new_at = after
             here = end + (old_at - anchor.end)
-            window = old[old_at : old_at + COPY_CHECK]
-            if here != new_at and window and new[here : here + len(window)] == window:
+            window = old[old_at : old_at + COPY_CHECK].split("\n", 1)[0]
+            copied = new[here : here + len(window)] == window
+            if here != new_at and len(window) >= PARAGRAPH_CONTEXT and copied:
                 return True
         return False
 
@@ -635,9 +679,12 @@ def _inner_blocks(
     if (a1 - a0) * (b1 - b0) <= MAX_CELLS:
         matches = Indel.opcodes(a[a0:a1], b[b0:b1]).as_matching_blocks()
         return [(a0 + m.a, b0 + m.b, m.size) for m in matches if m.size]
+    anchors = _patience_anchors(a, b, span_a, span_b)
+    if not anchors:
+        return []  # too large to align and nothing safe to split on: leave it changed
     blocks: list[tuple[int, int, int]] = []
     i0, j0 = a0, b0
-    for i, j in [*_patience_anchors(a, b, span_a, span_b), (a1, b1)]:
+    for i, j in [*anchors, (a1, b1)]:
         blocks += _inner_blocks(a, b, (i0, i), (j0, j))
         if i < a1:
             blocks.append((i, j, 1))
