@@ -4,11 +4,14 @@ Names carry an `api-` prefix, as in `sources.api_urls`."""
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from annotations import api
+from annotations import api, claim_api
 
 router = SimpleRouter(use_regex_path=False)
 router.register("annotations", api.AnnotationViewSet, basename="api-annotation")
 router.register("tags", api.TagViewSet, basename="api-tag")
+router.register("claims", claim_api.ClaimViewSet, basename="api-claim")
+router.register("evidence", claim_api.EvidenceViewSet, basename="api-evidence")
+router.register("events", claim_api.EventViewSet, basename="api-event")
 
 urlpatterns = [
     path(
@@ -16,5 +19,6 @@ urlpatterns = [
         api.AnnotationImportView.as_view(),
         name="api-annotation-import",
     ),
+    path("provenance/", claim_api.LibraryProvenanceView.as_view(), name="api-library-provenance"),
     *router.urls,
 ]

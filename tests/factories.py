@@ -61,3 +61,23 @@ def make_annotation(*, text: SourceText, creator, quote: str | None = None, **fi
     fields.setdefault("start", 0)
     fields.setdefault("end", len(text.text))
     return Annotation.objects.create_annotation(text=text, creator=creator, **fields)
+
+
+def make_claim(*, library: Library, creator, statement: str = "Stalin kept Mao waiting.", **fields):
+    """A claim; `events` takes EventLink rows, `tags` names (see annotations.claims)."""
+    from annotations.claims import create_claim
+
+    return create_claim(library=library, creator=creator, statement=statement, **fields)
+
+
+def make_event(*, library: Library, creator=None, name: str = "Mao's visit to Moscow", **fields):
+    from annotations.events import create_event
+
+    fields.setdefault("date", "1949-12-16/1950-02-17")
+    return create_event(library=library, creator=creator, name=name, **fields)
+
+
+def make_evidence(*, claim, annotation, creator, stance: str = "supports", note: str = ""):
+    from annotations.claims import add_evidence
+
+    return add_evidence(claim, annotation, creator=creator, stance=stance, note=note)

@@ -10,6 +10,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
+from annotations.demo import load_demo_claims
 from sources.models import Library, Source, SourceLink, SourceText
 
 DEMO_DIR = Path(settings.BASE_DIR) / "demo"
@@ -28,8 +29,10 @@ class Command(BaseCommand):
             }
             for link in spec["links"]:
                 ensure_link(library, link, sources, user=user)
+            claims = load_demo_claims(library, user)
         self.stdout.write(
-            f"Demo library “{library.name}”: {library.sources.count()} sources; "
+            f"Demo library “{library.name}”: {library.sources.count()} sources, "
+            f"{claims['events']} events, {claims['claims']} claims; "
             f"sign in as {spec['user']['username']} / {spec['user']['password']}"
         )
 
