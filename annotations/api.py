@@ -10,17 +10,16 @@ editing one annotation never overwrite each other silently.
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.http import Http404
 from django.utils.cache import patch_vary_headers
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import APIException
 from rest_framework.exceptions import ValidationError as DRFValidationError
 from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.parsers import JSONParser
@@ -56,7 +55,11 @@ from annotations.serializers import (
     etag_for,
 )
 from sources.models import Library, SourceText
-from sources.serializers import django_errors_as_400
+from sources.serializers import django_errors_as_400, library_lookup, validated_query
+from sources.versioning import not_modified, require_if_match
+
+if TYPE_CHECKING:
+    from sources.models import AnyUser
 
 W3C_PAGE_SIZE = 100
 LDP_RESOURCE = '<http://www.w3.org/ns/ldp#Resource>; rel="type"'
@@ -76,18 +79,6 @@ class JSONLDParser(JSONParser):
     media_type = "application/ld+json"
 
 
-class PreconditionRequired(APIException):
-    status_code = 428
-    default_detail = "Send If-Match with the ETag you read, so no one's change is lost."
-    default_code = "precondition_required"
-
-
-class PreconditionFailed(APIException):
-    status_code = status.HTTP_412_PRECONDITION_FAILED
-    default_detail = "The annotation changed since you read it; fetch it again and retry."
-    default_code = "precondition_failed"
-
-
 class AnnotationPagination(LimitOffsetPagination):
     """Plain JSON pages; the reading view asks for a whole text's annotations at once."""
 
@@ -100,46 +91,25 @@ def wants_jsonld(request: Request) -> bool:
     return renderer is not None and renderer.format == JSONLDRenderer.format
 
 
-def require_if_match(request: Request, annotation: Annotation) -> None:
-    """If-Match is mandatory for changes, compared strongly (RFC 9110 §13.1.1)."""
-    header = request.headers.get("If-Match")
-    if header is None:
-        raise PreconditionRequired()
-    for candidate in (part.strip() for part in header.split(",")):
-        match = _ETAG.match(candidate)
-        if candidate == "*" or (
-            match and int(match[1]) == annotation.pk and int(match[2]) == annotation.version
-        ):
-            return
-    raise PreconditionFailed(
-        {"detail": PreconditionFailed.default_detail, "etag": etag_for(annotation)}
+def require_current_annotation(request: Request, annotation: Annotation) -> None:
+    """If-Match is mandatory for changes, compared strongly (RFC 9110 §13.1.1); the tag
+    of either representation (plain or JSON-LD) names the version."""
+
+    def is_current(tag: str) -> bool:
+        match = _ETAG.match(tag)
+        return bool(match) and (int(match[1]), int(match[2])) == (annotation.pk, annotation.version)
+
+    require_if_match(
+        request,
+        etag_for(annotation),
+        matches=is_current,
+        detail="The annotation changed since you read it; fetch it again and retry.",
     )
-
-
-def not_modified(request: Request, etag: str) -> bool:
-    """If-None-Match, compared weakly: the client's copy is still current."""
-    header = request.headers.get("If-None-Match")
-    if not header:
-        return False
-    tags = {part.strip().removeprefix("W/") for part in header.split(",")}
-    return "*" in tags or etag in tags
-
-
-def validated_query(serializer_class: type, request: Request) -> dict[str, Any]:
-    query = serializer_class(data=request.query_params)
-    query.is_valid(raise_exception=True)
-    return query.validated_data
-
-
-def library_filter(value: str, prefix: str = "library__") -> Q:
-    """A library by slug or numeric id; `prefix` is the path to it ("" on Library)."""
-    lookup = Q(**{f"{prefix}slug": value})
-    return lookup | Q(**{f"{prefix}pk": int(value)}) if value.isdigit() else lookup
 
 
 def filter_annotations(annotations: QuerySet, query: dict[str, Any]) -> QuerySet:
     if "library" in query:
-        annotations = annotations.filter(library_filter(query["library"]))
+        annotations = annotations.filter(library_lookup(query["library"]))
     if "source" in query:
         annotations = annotations.filter(text__source_id=query["source"])
     if "text" in query:
@@ -175,7 +145,7 @@ def text_for_target(parsed: w3c.Parsed, request: Request) -> SourceText:
     return text
 
 
-def require_annotate(text: SourceText, user) -> None:
+def require_annotate(text: SourceText, user: AnyUser) -> None:
     if not text.source.library.can_edit(user):
         raise PermissionDenied("You may read this text but not annotate it.")
 
@@ -226,7 +196,7 @@ class AnnotationViewSet(viewsets.GenericViewSet):
 
     def update(self, request: Request, pk: int, partial: bool = False) -> Response:
         annotation = self.fetch(pk, write=True)
-        require_if_match(request, annotation)
+        require_current_annotation(request, annotation)
         changes = self.changes(request, annotation, partial=partial)
         with django_errors_as_400():
             annotation.apply_changes(changes, user=request.user)
@@ -237,7 +207,7 @@ class AnnotationViewSet(viewsets.GenericViewSet):
 
     def destroy(self, request: Request, pk: int) -> Response:
         annotation = self.fetch(pk, write=True)
-        require_if_match(request, annotation)
+        require_current_annotation(request, annotation)
         annotation.delete()
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -246,7 +216,7 @@ class AnnotationViewSet(viewsets.GenericViewSet):
     def reattach(self, request: Request, pk: int) -> Response:
         """Put an (orphaned) annotation on a passage selected in a revision of its source."""
         annotation = self.fetch(pk, write=True)
-        require_if_match(request, annotation)
+        require_current_annotation(request, annotation)
         body = ReattachSerializer(data=request.data, context={"annotation": annotation})
         body.is_valid(raise_exception=True)
         params = body.validated_data
@@ -379,9 +349,9 @@ def namespace_colours(library_ids: set[int]) -> dict[tuple[int, str], str]:
     return {(row.library_id, row.namespace): row.colour for row in rows}
 
 
-def library_for(user, value: str, *, write: bool = False) -> Library:
+def library_for(user: AnyUser, value: str, *, write: bool = False) -> Library:
     """A library named in a request body or query: 400 naming `library` if unseen."""
-    library = Library.objects.visible_to(user).filter(library_filter(value, "")).first()
+    library = Library.objects.visible_to(user).filter(library_lookup(value, "")).first()
     if library is None:
         raise DRFValidationError({"library": [f"No library {value!r} that you can see."]})
     if write and not library.can_edit(user):

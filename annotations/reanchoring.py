@@ -10,6 +10,7 @@ quote still matches, until someone re-attaches them. Nothing is deleted.
 from __future__ import annotations
 
 from collections import defaultdict
+from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
 from django.db import connections, router, transaction
@@ -19,6 +20,10 @@ from django.utils import timezone
 from annotations import anchoring
 from annotations.models import AnchorState, Annotation
 from sources.models import SourceText
+
+if TYPE_CHECKING:
+    from annotations.anchoring import Placement
+    from sources.models import AnyUser
 
 MOVED_FIELDS = [
     "text", "start", "end", "exact", "prefix", "suffix", "state", "anchor_score",
@@ -31,20 +36,8 @@ BATCH = 1000
 def carry_over(new_revision: SourceText) -> dict[str, int]:
     """Re-anchor the source's annotations on `new_revision`; counts per resulting state."""
     counts = dict.fromkeys(AnchorState.values, 0)
-    older = SourceText.objects.filter(
-        source_id=new_revision.source_id, revision__lt=new_revision.revision
-    )
-    previous = older.order_by("-revision").only("id").first()
-    if previous is None:
-        return counts
-    candidates = Annotation.objects.filter(text__in=older).filter(
-        Q(text=previous) | Q(state=AnchorState.ORPHANED)
-    )
-    by_text: dict[int, list[Annotation]] = defaultdict(list)
-    for annotation in candidates.order_by("pk"):
-        by_text[annotation.text_id].append(annotation)
     changed: list[Annotation] = []
-    for text_id, group in by_text.items():
+    for text_id, group in _to_carry_over(new_revision).items():
         old_text = SourceText.objects.only("text").get(pk=text_id).text
         changed += _reanchor_group(old_text, new_revision, group, counts)
     _write(changed)
@@ -56,6 +49,25 @@ def carry_over(new_revision: SourceText) -> dict[str, int]:
         default_change_reason=f"re-anchored on revision {new_revision.revision}",
     )
     return counts
+
+
+def _to_carry_over(new_revision: SourceText) -> dict[int, list[Annotation]]:
+    """By the id of the text they are on: the annotations of the revision before
+    `new_revision`, and those orphaned on any earlier one (a later text may hold their
+    quote again)."""
+    older = SourceText.objects.filter(
+        source_id=new_revision.source_id, revision__lt=new_revision.revision
+    )
+    previous = older.order_by("-revision").only("id").first()
+    if previous is None:
+        return {}
+    candidates = Annotation.objects.filter(text__in=older).filter(
+        Q(text=previous) | Q(state=AnchorState.ORPHANED)
+    )
+    by_text: dict[int, list[Annotation]] = defaultdict(list)
+    for annotation in candidates.order_by("pk"):
+        by_text[annotation.text_id].append(annotation)
+    return by_text
 
 
 def _write(annotations: list[Annotation]) -> None:
@@ -79,7 +91,7 @@ def _write(annotations: list[Annotation]) -> None:
 
 
 def _reanchor_group(
-    old_text: str, new_revision: SourceText, annotations: list[Annotation], counts: dict
+    old_text: str, new_revision: SourceText, annotations: list[Annotation], counts: dict[str, int]
 ) -> list[Annotation]:
     """Place one old text's annotations on the new text; the ones that changed."""
     anchors = [anchoring.Anchor(a.start, a.end, a.exact, a.prefix, a.suffix) for a in annotations]
@@ -101,7 +113,9 @@ def _reanchor_group(
     return changed
 
 
-def _move(annotation: Annotation, new_revision: SourceText, placement, state: str) -> None:
+def _move(
+    annotation: Annotation, new_revision: SourceText, placement: Placement, state: str
+) -> None:
     text = new_revision.text
     quote = anchoring.quote_selector(text, placement.start, placement.end)
     annotation.text = new_revision
@@ -116,7 +130,7 @@ def reattach(
     new_revision: SourceText,
     start: int,
     end: int,
-    user,
+    user: AnyUser,
     *,
     exact: str | None = None,
 ) -> Annotation:

@@ -10,7 +10,7 @@ export sends; `import_annotations` anchors a batch by its quotes (Hypothesis exp
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode, urlsplit
 
 from django.core.exceptions import ValidationError
@@ -20,6 +20,16 @@ from django.urls import Resolver404, resolve, reverse
 from annotations.anchoring import Anchor, State, locate
 from annotations.models import AnchorState, Annotation, Motivation, Visibility
 from sources.models import SourceText
+
+if TYPE_CHECKING:
+    import datetime as dt
+
+    from django.http import HttpRequest
+    from rest_framework.request import Request
+
+    from sources.models import AnyUser
+
+    AnyRequest = HttpRequest | Request
 
 ANNO_CONTEXT = "http://www.w3.org/ns/anno.jsonld"
 LDP_CONTEXT = "http://www.w3.org/ns/ldp.jsonld"
@@ -34,15 +44,15 @@ MAX_BODIES = 100
 # --- presenting -----------------------------------------------------------------------
 
 
-def absolute(request, path: str) -> str:
+def absolute(request: AnyRequest, path: str) -> str:
     return request.build_absolute_uri(path)
 
 
-def annotation_iri(request, annotation: Annotation) -> str:
+def annotation_iri(request: AnyRequest, annotation: Annotation) -> str:
     return absolute(request, reverse("api-annotation-detail", args=[annotation.pk]))
 
 
-def text_iri(request, text: SourceText) -> str:
+def text_iri(request: AnyRequest, text: SourceText) -> str:
     return absolute(
         request,
         reverse(
@@ -52,7 +62,7 @@ def text_iri(request, text: SourceText) -> str:
     )
 
 
-def creator_of(annotation: Annotation, request) -> dict[str, str] | None:
+def creator_of(annotation: Annotation, request: AnyRequest) -> dict[str, str] | None:
     user = annotation.creator
     if user is None:
         return None
@@ -64,7 +74,7 @@ def creator_of(annotation: Annotation, request) -> dict[str, str] | None:
     }
 
 
-def present(annotation: Annotation, request) -> dict[str, Any]:
+def present(annotation: Annotation, request: AnyRequest) -> dict[str, Any]:
     """The annotation as W3C JSON-LD (model §3), ready for `application/ld+json`."""
     data: dict[str, Any] = {
         "@context": ANNO_CONTEXT,
@@ -100,7 +110,7 @@ def _bodies(annotation: Annotation) -> list[dict[str, Any]]:
     return bodies
 
 
-def _target(annotation: Annotation, request) -> dict[str, Any]:
+def _target(annotation: Annotation, request: AnyRequest) -> dict[str, Any]:
     quote = {"type": "TextQuoteSelector", "exact": annotation.exact}
     if annotation.prefix:
         quote["prefix"] = annotation.prefix
@@ -114,7 +124,7 @@ def _target(annotation: Annotation, request) -> dict[str, Any]:
     }
 
 
-def _timestamp(moment) -> str:
+def _timestamp(moment: dt.datetime) -> str:
     return moment.isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
@@ -132,7 +142,7 @@ class Paging:
     def last_page(self) -> int:
         return max(0, (self.total - 1) // self.per_page)
 
-    def iri(self, request, page: int | None = None) -> str:
+    def iri(self, request: AnyRequest, page: int | None = None) -> str:
         query = sorted(self.query)
         if page is not None:
             query.append(("page", str(page)))
@@ -141,7 +151,7 @@ class Paging:
 
 
 def present_collection(
-    request, paging: Paging, first_items: list, *, iris: bool, minimal: bool = False
+    request: AnyRequest, paging: Paging, first_items: list, *, iris: bool, minimal: bool = False
 ) -> dict:
     """The container as an AnnotationCollection (protocol §4.1): the first page embedded,
     or only linked when the client prefers a minimal container."""
@@ -163,7 +173,7 @@ def present_collection(
     return data
 
 
-def present_page(request, paging: Paging, items: list, *, iris: bool) -> dict:
+def present_page(request: AnyRequest, paging: Paging, items: list, *, iris: bool) -> dict:
     """One AnnotationPage (model §5.2): items as full descriptions or as IRIs."""
     data: dict[str, Any] = {
         "@context": ANNO_CONTEXT,
@@ -314,7 +324,7 @@ def stays_on_revision() -> ValidationError:
     )
 
 
-def resolve_text_iri(iri: str | None, request) -> tuple[int, int] | None:
+def resolve_text_iri(iri: str | None, request: AnyRequest) -> tuple[int, int] | None:
     """(source id, revision) when `iri` is this server's address of a text revision."""
     if not iri:
         return None
@@ -392,7 +402,7 @@ def import_items(payload: Any) -> tuple[list, str]:
 
 
 def import_annotations(
-    text: SourceText, items: list, user, *, visibility: str = Visibility.LIBRARY
+    text: SourceText, items: list, user: AnyUser, *, visibility: str = Visibility.LIBRARY
 ) -> list[dict[str, Any]]:
     """Anchor each W3C annotation or Hypothesis row on `text` by its quote (positions
     only as a hint: they were counted on another copy of the text) and create it.
@@ -400,7 +410,7 @@ def import_annotations(
     return [_import_one(text, index, item, user, visibility) for index, item in enumerate(items)]
 
 
-def _import_one(text: SourceText, index: int, item: Any, user, visibility: str) -> dict:
+def _import_one(text: SourceText, index: int, item: Any, user: AnyUser, visibility: str) -> dict:
     try:
         with transaction.atomic():
             parsed = parse_annotation(item, hypothesis=True)

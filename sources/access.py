@@ -6,13 +6,22 @@ are the QuerySet methods `visible_to` and `editable_by` on each model.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.core.exceptions import PermissionDenied
+from django.db import router, transaction
+from django.db.models import QuerySet
 from django.http import Http404
 
-from sources.models import Library, Role, Source, SourceLink
+from sources.models import ImportRun, Library, Role, Source, SourceLink
+
+if TYPE_CHECKING:
+    from sources.models import AnyUser
 
 
-def get_library_for_user(user, slug: str, *, write: bool = False, owner: bool = False) -> Library:
+def get_library_for_user(
+    user: AnyUser, slug: str, *, write: bool = False, owner: bool = False
+) -> Library:
     library = Library.objects.visible_to(user).filter(slug=slug).first()
     if library is None:
         raise Http404("No such library.")
@@ -24,8 +33,20 @@ def get_library_for_user(user, slug: str, *, write: bool = False, owner: bool = 
     return library
 
 
-def get_source_for_user(user, pk: int, *, write: bool = False) -> Source:
-    source = Source.objects.visible_to(user).select_related("library").filter(pk=pk).first()
+def locked_for_write(queryset: QuerySet, write: bool) -> QuerySet:
+    """A row about to be changed is locked (SELECT … FOR UPDATE) until the transaction
+    ends, so that two writers can never both pass the version check (If-Match) on the same
+    version: the second waits, then sees the first one's version and gets its 412.
+    Outside a transaction (a script) there is nothing to hold the lock, so none is taken."""
+    using = router.db_for_write(queryset.model)
+    if write and transaction.get_connection(using).in_atomic_block:
+        return queryset.select_for_update(of=("self",))
+    return queryset
+
+
+def get_source_for_user(user: AnyUser, pk: int, *, write: bool = False) -> Source:
+    sources = Source.objects.visible_to(user).select_related("library").filter(pk=pk)
+    source = locked_for_write(sources, write).first()
     if source is None:
         raise Http404("No such source.")
     if write and not source.library.can_edit(user):
@@ -33,10 +54,19 @@ def get_source_for_user(user, pk: int, *, write: bool = False) -> Source:
     return source
 
 
-def get_link_for_user(user, pk: int, *, write: bool = False) -> SourceLink:
+def get_link_for_user(user: AnyUser, pk: int, *, write: bool = False) -> SourceLink:
     link = SourceLink.objects.visible_to(user).select_related("library").filter(pk=pk).first()
     if link is None:
         raise Http404("No such link.")
     if write and not link.library.can_edit(user):
         raise PermissionDenied("You may read this link but not change it.")
     return link
+
+
+def get_import_for_user(user: AnyUser, pk: int) -> ImportRun:
+    """A metadata import run, for anyone who can see its library (runs are never edited)."""
+    runs = ImportRun.objects.visible_to(user).select_related("library", "user")
+    run = runs.filter(pk=pk).first()
+    if run is None:
+        raise Http404("No such import.")
+    return run

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, permissions, status, viewsets
@@ -25,16 +25,15 @@ from rest_framework.reverse import reverse
 
 from sources.access import get_library_for_user, get_link_for_user, get_source_for_user
 from sources.csl import source_to_csl
-from sources.dates import edtf_bounds
 from sources.importers import import_text_revision
 from sources.metadata_import import import_metadata
 from sources.models import (
-    Creator,
     ImportRun,
     Library,
     Membership,
     Source,
     SourceLink,
+    SourceQuerySet,
     SourceText,
 )
 from sources.serializers import (
@@ -52,9 +51,11 @@ from sources.serializers import (
     TextListQuerySerializer,
     TextUploadSerializer,
     django_errors_as_400,
-    numeric_id,
+    library_lookup,
+    validated_query,
 )
 from sources.uploads import UploadError
+from sources.versioning import require_if_match
 
 TOO_LARGE = OpenApiResponse(description="The file is larger than MAX_UPLOAD_BYTES.")
 
@@ -69,12 +70,6 @@ class UploadRejected(APIException):
         super().__init__({error.field: [error.message]})
 
 
-class PreconditionFailed(APIException):
-    status_code = status.HTTP_412_PRECONDITION_FAILED
-    default_detail = "The source changed since you read it; fetch it again and retry."
-    default_code = "precondition_failed"
-
-
 @contextmanager
 def upload_errors_as_responses() -> Iterator[None]:
     try:
@@ -85,19 +80,6 @@ def upload_errors_as_responses() -> Iterator[None]:
 
 def is_write(request: Request) -> bool:
     return request.method not in permissions.SAFE_METHODS
-
-
-def validated_query(serializer_class: type, request: Request) -> dict[str, Any]:
-    """Query parameters checked by a serializer: a bad one is a 400 naming it."""
-    query = serializer_class(data=request.query_params)
-    query.is_valid(raise_exception=True)
-    return query.validated_data
-
-
-def library_lookup(value: str) -> Q:
-    """Match a row's library by slug or by numeric id."""
-    pk = numeric_id(value)
-    return Q(library__slug=value) if pk is None else Q(library__slug=value) | Q(library_id=pk)
 
 
 # Libraries ----------------------------------------------------------------------------
@@ -132,70 +114,42 @@ class LibraryViewSet(
 
 # Sources ------------------------------------------------------------------------------
 
-ORDER_FIELDS = {
-    "issued": ("issued_earliest", "issued_latest"),
-    "title": ("title",),
-    "citation_key": ("citation_key",),
-    "created": ("created",),
-    "modified": ("modified",),
-}
 
-
-def source_ordering(ordering: str) -> list[Any]:
-    """ORDER BY for an `ordering` value; undated sources last either way, pk breaks ties."""
-    descending = ordering.startswith("-")
-    fields = ORDER_FIELDS[ordering.lstrip("-")]
-    terms = [
-        F(name).desc(nulls_last=True) if descending else F(name).asc(nulls_last=True)
-        for name in fields
-    ]
-    return [*terms, "title", "pk"]
-
-
-def filter_sources(queryset: QuerySet[Source], params: dict[str, Any]) -> QuerySet[Source]:
+def filter_sources(queryset: SourceQuerySet, params: dict[str, Any]) -> SourceQuerySet:
     """Apply the source list's filters (already validated by SourceFilterSerializer)."""
     if library := params.get("library"):
         queryset = queryset.filter(library_lookup(library))
-    if kind := params.get("kind"):
-        queryset = queryset.filter(kind=kind)
-    if csl_type := params.get("type"):
-        queryset = queryset.filter(csl_type=csl_type)
-    if name := params.get("creator"):
-        named = Q(family__icontains=name) | Q(given__icontains=name) | Q(literal__icontains=name)
-        # EXISTS rather than a join, so a source with two matching creators is listed once.
-        queryset = queryset.filter(Exists(Creator.objects.filter(named, source=OuterRef("pk"))))
-    queryset = filter_issued(queryset, params.get("issued_from"), params.get("issued_to"))
-    if q := params.get("q"):
-        queryset = queryset.filter(title__icontains=q)
-    return queryset.order_by(*source_ordering(params.get("ordering") or "issued"))
+    queryset = queryset.matching(
+        title=params.get("q", ""),
+        creator=params.get("creator", ""),
+        kind=params.get("kind", ""),
+        csl_type=params.get("type", ""),
+        issued_from=params.get("issued_from"),
+        issued_to=params.get("issued_to"),
+    )
+    return queryset.ordered_by(params.get("ordering") or "issued")
 
 
-def filter_issued(queryset: QuerySet[Source], start: str | None, end: str | None) -> QuerySet:
-    """Sources that may date from within [start, end]: their own span overlaps it.
-
-    "1950" as `issued_from` means from 1950-01-01, as `issued_to` until 1950-12-31, so
-    a document dated "1949-12/1950-02" is found by either year.
-    """
-    if start and (earliest := edtf_bounds(start)[0]):
-        queryset = queryset.filter(issued_latest__gte=earliest)
-    if end and (latest := edtf_bounds(end)[1]):
-        queryset = queryset.filter(issued_earliest__lte=latest)
-    return queryset
+def source_etag(version: int) -> str:
+    return f'"{version}"'
 
 
 def with_etag(response: Response) -> Response:
-    response["ETag"] = f'"{response.data["version"]}"'
+    response["ETag"] = source_etag(response.data["version"])
     return response
 
 
 def require_version(request: Request, version: int) -> None:
-    """Honour If-Match: refuse to overwrite a source someone else changed meanwhile."""
-    expected = request.headers.get("If-Match")
-    if expected is None or expected.strip() == "*":
-        return
-    tags = {tag.strip().removeprefix("W/").strip('"') for tag in expected.split(",")}
-    if str(version) not in tags:
-        raise PreconditionFailed()
+    """Honour If-Match when sent (the API predates it being required for sources):
+    refuse to overwrite a source someone else changed meanwhile. Lenient about the
+    form: W/"3", "3" and 3 all name version 3."""
+    require_if_match(
+        request,
+        source_etag(version),
+        matches=lambda tag: tag.removeprefix("W/").strip('"') == str(version),
+        optional=True,
+        detail="The source changed since you read it; fetch it again and retry.",
+    )
 
 
 @extend_schema_view(list=extend_schema(parameters=[SourceFilterSerializer]))

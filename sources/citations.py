@@ -40,12 +40,12 @@ import unicodedata
 import uuid
 import xml.etree.ElementTree as ET
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.core.cache import cache as django_cache
 
@@ -445,7 +445,11 @@ def _job(info: StyleInfo, lang: str, fmt: str, **fields: Any) -> dict:
     return {"csl": str(info.path), "lang": lang, "format": FORMATS[fmt], **fields}
 
 
-def _parallel(jobs: list) -> list:
+T = TypeVar("T")
+
+
+def _parallel(jobs: Sequence[Callable[[], T]]) -> list[T]:
+    """Each job's result, in order; pandoc runs are processes, so threads suffice."""
     if len(jobs) <= 1:
         return [job() for job in jobs]
     with ThreadPoolExecutor(max_workers=min(len(jobs), os.cpu_count() or 1)) as pool:
@@ -547,13 +551,7 @@ def _render_missing(
 ) -> tuple[dict[int, str], list[int]]:
     """Render the missing entries (whole groups at a time, chunks in parallel) and, if the
     order is unknown, sort the whole selection; (entries by index, order)."""
-    # Feed pandoc a fixed order so that ties in the sort key always break the same way;
-    # a style without <sort> lists items in the order they were given.
-    inputs = sorted(range(len(items)), key=digests.__getitem__) if info.sorts else None
-    inputs = inputs or list(range(len(items)))
-    rank = [0] * len(items)
-    for position, i in enumerate(inputs):
-        rank[i] = position
+    inputs, rank = _input_order(info, digests)
     if order is None and len(missing) == len(items):
         # All new: one run renders and sorts at once; chunks would need a sort run more.
         chunks = [sorted(range(len(items)), key=rank.__getitem__)] if items else []
@@ -571,6 +569,20 @@ def _render_missing(
         order = results[0][0] if whole else results[-1][0]
         _remember_order(info, lang, digests, order)
     return rendered, order
+
+
+def _input_order(info: StyleInfo, digests: list[str]) -> tuple[list[int], list[int]]:
+    """The order pandoc is fed the items in, and each item's position in it. Fixed, so
+    that ties in the sort key always break the same way; a style without <sort> lists
+    the items in the order they were given."""
+    if info.sorts:
+        inputs = sorted(range(len(digests)), key=digests.__getitem__)
+    else:
+        inputs = list(range(len(digests)))
+    rank = [0] * len(digests)
+    for position, i in enumerate(inputs):
+        rank[i] = position
+    return inputs, rank
 
 
 def _chunks(missing: list[int], groups: list[int], rank: list[int]) -> list[list[int]]:
@@ -591,7 +603,13 @@ def _chunks(missing: list[int], groups: list[int], rank: list[int]) -> list[list
     return [sorted(chunk, key=rank.__getitem__) for chunk in chunks if chunk]
 
 
-def _bibliography_job(info, lang, fmt, items, indexes):
+# A unit of work for `_parallel`: (item indexes in the order pandoc gave, entries).
+Job = Callable[[], tuple[list[int], list[str]]]
+
+
+def _bibliography_job(
+    info: StyleInfo, lang: str, fmt: str, items: list[dict], indexes: list[int]
+) -> Job:
     def run() -> tuple[list[int], list[str]]:
         references = [_renderable(items[i], f"m{i}") for i in indexes]
         job = _job(info, lang, fmt, mode="bibliography", ids=[f"m{i}" for i in indexes])
@@ -601,7 +619,7 @@ def _bibliography_job(info, lang, fmt, items, indexes):
     return run
 
 
-def _sort_job(info, lang, items, indexes):
+def _sort_job(info: StyleInfo, lang: str, items: list[dict], indexes: list[int]) -> Job:
     def run() -> tuple[list[int], list[str]]:
         references = [_renderable(items[i], f"m{i}") for i in indexes]
         job = {"csl": str(info.sort_path), "lang": lang, "format": "plain", "mode": "order"}

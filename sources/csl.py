@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 
-from sources.dates import edtf_bounds
+from sources.dates import SIMPLE_DATE, is_edtf
 from sources.models import CreatorRole, SourceKind, SourceType
 
 if TYPE_CHECKING:
@@ -168,7 +168,6 @@ LANGUAGE_NAMES = {
 }
 LANGUAGE_TAG = re.compile(r"[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{1,8})*")
 CITATION_KEY = re.compile(r"\w[\w:.#$%&+?<>~/-]*")
-SIMPLE_EDTF = re.compile(r"(?P<year>\d{4})(?:-(?P<month>\d{2})(?:-(?P<day>\d{2}))?)?(?P<q>[?~%])?")
 
 
 # --- Model → CSL -----------------------------------------------------------------------
@@ -265,7 +264,7 @@ def edtf_to_csl_date(value: str) -> dict[str, Any]:
 
 def _edtf_end(value: str) -> tuple[list[int], int | None, bool] | None:
     """([year, month, day], season, circa) for one simple EDTF date, else None."""
-    match = SIMPLE_EDTF.fullmatch(value)
+    match = SIMPLE_DATE.fullmatch(value)
     if not match:
         return None
     parts = [int(match["year"])]
@@ -279,7 +278,7 @@ def _edtf_end(value: str) -> tuple[list[int], int | None, bool] | None:
         parts.append(month)
         if match["day"]:
             parts.append(int(match["day"]))
-    return parts, season, bool(match["q"])
+    return parts, season, bool(match["qualifier"])
 
 
 # --- CSL → model -----------------------------------------------------------------------
@@ -418,7 +417,7 @@ def loose_edtf(text: str) -> str:
     text = " ".join(text.split())
     if not text:
         return ""
-    if _is_edtf(text):
+    if is_edtf(text):
         return text
     circa = ""
     stripped = text.strip("[]")
@@ -428,7 +427,7 @@ def loose_edtf(text: str) -> str:
     if stripped.endswith("?"):
         stripped, circa = stripped[:-1].strip(), "?"
     edtf = _human_date(stripped)
-    if edtf and _is_edtf(edtf + circa):
+    if edtf and is_edtf(edtf + circa):
         return edtf + circa
     return text
 
@@ -450,27 +449,6 @@ def _human_date(text: str) -> str | None:
         season = SEASONS.get(m[1].casefold())
         return f"{m[2]}-{20 + season}" if season else None
     return text if re.fullmatch(r"\d{4}", text) else None
-
-
-def _is_edtf(text: str) -> bool:
-    # The edtf grammar takes ~25 ms a string; plain dates, most of what imports carry,
-    # are checked with the calendar instead.
-    match = SIMPLE_EDTF.fullmatch(text)
-    if match and _real_day(int(match["year"]), match["month"], match["day"]):
-        return True
-    try:
-        edtf_bounds(text)
-    except ValidationError:
-        return False
-    return True
-
-
-def _real_day(year: int, month: str | None, day: str | None) -> bool:
-    if not year or not month:
-        return bool(year)
-    if not day:
-        return 1 <= int(month) <= 12 or 21 <= int(month) <= 24
-    return 1 <= int(month) <= 12 and 1 <= int(day) <= calendar.monthrange(year, int(month))[1]
 
 
 def language_tag(value: str) -> str:

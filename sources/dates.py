@@ -18,9 +18,12 @@ def _as_date(value: object) -> dt.date | None:
     return None  # an open end ("../1950") has no bound
 
 
-# Plain dates are most of what users type and imports carry; the edtf grammar costs
-# 15-30 ms a string (pyparsing), the calendar microseconds.
-SIMPLE = re.compile(r"(?P<y>\d{4})(?:-(?P<m>\d{2})(?:-(?P<d>\d{2}))?)?[?~%]?")
+# Plain dates (1949, 1949-12, 1949-12-16, each maybe qualified ?, ~ or %) are most of
+# what users type and imports carry; the edtf grammar costs 15-30 ms a string
+# (pyparsing), the calendar microseconds.
+SIMPLE_DATE = re.compile(
+    r"(?P<year>\d{4})(?:-(?P<month>\d{2})(?:-(?P<day>\d{2}))?)?(?P<qualifier>[?~%])?"
+)
 Bounds = tuple[dt.date | None, dt.date | None]
 
 
@@ -41,10 +44,21 @@ def edtf_bounds(value: str, *, field: str = "date") -> Bounds:
     return bounds
 
 
+def is_edtf(value: str) -> bool:
+    """Is `value` an EDTF date whose bounds we can place?"""
+    try:
+        edtf_bounds(value)
+    except ValidationError:
+        return False
+    return True
+
+
 @functools.lru_cache(maxsize=4096)
 def _bounds(value: str) -> Bounds | None:
-    if match := SIMPLE.fullmatch(value):
-        return _simple_bounds(int(match["y"]), match["m"], match["d"])
+    # What the calendar cannot place (seasons: 1950-21 is spring 1950) goes to the grammar.
+    match = SIMPLE_DATE.fullmatch(value)
+    if match and (bounds := _simple_bounds(int(match["year"]), match["month"], match["day"])):
+        return bounds
     try:
         parsed = edtf.parse_edtf(value)
         return _as_date(parsed.lower_strict()), _as_date(parsed.upper_strict())

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from django.utils.text import slugify
 
 from sources import citations
+from sources.dates import SIMPLE_DATE
 
 if TYPE_CHECKING:
     from sources.models import Source
@@ -335,7 +336,6 @@ PLAIN_FIELDS = (
     ("abstract", "abstract"),
     ("note", "note"),
 )
-VERBATIM = {"url", "doi"}
 
 
 def latex_escape(text: str) -> str:
@@ -572,7 +572,7 @@ RIS_T2_IS_SERIES = {"book", "report", "map"}
 def ris_date(edtf: str) -> str:
     """Zotero's DA form "1950/01/16/" with "?" in the last part for an uncertain date;
     a range or unspecified digits (1958/1962, 196X) as the EDTF string itself."""
-    match = re.fullmatch(r"(\d{4})(?:-(\d{2}))?(?:-(\d{2}))?([?~%])?", edtf)
+    match = SIMPLE_DATE.fullmatch(edtf)
     if not match:
         return edtf
     year, month, day, qualifier = match.groups()
@@ -663,9 +663,7 @@ def _ris_extra(item: dict) -> list[tuple[str, str]]:
     custom = item.get("custom") or {}
     if original := custom.get("original_language"):
         lines.append(("M2", f"original-language: {original}"))
-    if (issued := custom.get("edtf", {}).get("issued")) and not re.fullmatch(
-        r"\d{4}(-\d{2}(-\d{2})?)?[?~%]?", str(issued)
-    ):
+    if (issued := custom.get("edtf", {}).get("issued")) and not SIMPLE_DATE.fullmatch(str(issued)):
         lines.append(("M2", f"issued: {issued}"))
     return lines
 

@@ -2,28 +2,34 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
+from typing import TYPE_CHECKING
 
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Case, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
-from django.db.models.functions import Concat, Lower
+from django.db.models import QuerySet
+from django.db.models.functions import Lower
+from django.http import QueryDict
 
-from sources.dates import edtf_bounds
+from sources.dates import Bounds, edtf_bounds
 from sources.importers import ENCODING_CHOICES
 from sources.models import (
     Creator,
-    CreatorRole,
     ImportFormat,
     Library,
     LinkRelation,
     Source,
     SourceKind,
     SourceLink,
+    SourceQuerySet,
     SourceType,
 )
+
+if TYPE_CHECKING:
+    from sources.models import AnyUser
 
 # Human labels for CSL variables, shared by the form and the source page's metadata panel.
 LABELS = {
@@ -79,13 +85,19 @@ WIDE_FIELDS = [
 _LANGUAGE_TAG = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
 
 
+def _edtf_bounds_or_error(value: str, field: str) -> Bounds | None:
+    """The bounds of an EDTF string (None for an empty one), or a form error saying why not."""
+    if not value:
+        return None
+    try:
+        return edtf_bounds(value, field=field)
+    except ValidationError as error:
+        raise ValidationError(error.message_dict[field]) from None
+
+
 def _edtf_or_error(value: str, field: str) -> str:
     value = value.strip()
-    if value:
-        try:
-            edtf_bounds(value, field=field)
-        except ValidationError as error:
-            raise ValidationError(error.message_dict[field]) from None
+    _edtf_bounds_or_error(value, field)
     return value
 
 
@@ -130,7 +142,7 @@ class LibraryForm(forms.ModelForm):
         widgets = {"description": forms.Textarea(attrs={"rows": 2})}
         labels = {"is_public": "Publish read-only to everyone"}
 
-    def save(self, commit: bool = True, *, owner) -> Library:  # type: ignore[override]
+    def save(self, commit: bool = True, *, owner: AnyUser) -> Library:  # type: ignore[override]
         """The new library, with `owner` as its first member (always saved)."""
         return Library.objects.create_for(owner, **self.cleaned_data)
 
@@ -251,13 +263,7 @@ def save_source_edit(form: SourceForm, creators: forms.BaseInlineFormSet) -> Sou
     return source
 
 
-SORTS = {
-    "date": (F("issued_earliest").asc(nulls_last=True), Lower("title")),
-    "-date": (F("issued_latest").desc(nulls_last=True), Lower("title")),
-    "title": (Lower("title"), "issued_earliest"),
-    "creator": (F("first_creator").asc(nulls_last=True), Lower("title")),
-    "added": ("-created", "-pk"),
-}
+# The library page's sort choices, and the SourceQuerySet.ordered_by key each one means.
 SORT_CHOICES = [
     ("date", "Date, earliest first"),
     ("-date", "Date, latest first"),
@@ -265,23 +271,13 @@ SORT_CHOICES = [
     ("creator", "Creator"),
     ("added", "Recently added"),
 ]
-
-
-def _first_creator_name() -> Subquery:
-    """The sort name of a source's first author (or first creator of any role)."""
-    creators = (
-        Creator.objects.filter(source=OuterRef("pk"))
-        .annotate(
-            author_first=Case(
-                When(role=CreatorRole.AUTHOR, then=Value(0)),
-                default=Value(1),
-                output_field=IntegerField(),
-            ),
-            sort_name=Lower(Concat("family", "literal", Value(" "), "given")),
-        )
-        .order_by("author_first", "order", "pk")
-    )
-    return Subquery(creators.values("sort_name")[:1])
+SORT_KEYS = {
+    "date": "issued",
+    "-date": "-issued",
+    "title": "title",
+    "creator": "creator",
+    "added": "-created",
+}
 
 
 class SourceFilterForm(forms.Form):
@@ -303,20 +299,13 @@ class SourceFilterForm(forms.Form):
     date_to = forms.CharField(required=False, max_length=100, label="To")
     sort = forms.ChoiceField(required=False, choices=SORT_CHOICES, label="Sort by")
 
-    def clean_date_from(self):
-        return self._date_bound("date_from", 0)
+    def clean_date_from(self) -> dt.date | None:
+        bounds = _edtf_bounds_or_error(self.cleaned_data["date_from"].strip(), "date_from")
+        return bounds[0] if bounds else None
 
-    def clean_date_to(self):
-        return self._date_bound("date_to", 1)
-
-    def _date_bound(self, name: str, end: int):
-        value = self.cleaned_data[name].strip()
-        if not value:
-            return None
-        try:
-            return edtf_bounds(value, field=name)[end]
-        except ValidationError as error:
-            raise ValidationError(error.message_dict[name]) from None
+    def clean_date_to(self) -> dt.date | None:
+        bounds = _edtf_bounds_or_error(self.cleaned_data["date_to"].strip(), "date_to")
+        return bounds[1] if bounds else None
 
     def clean(self) -> dict:
         data = super().clean()
@@ -325,46 +314,18 @@ class SourceFilterForm(forms.Form):
             self.add_error("date_to", "The end of the range is before its start.")
         return data
 
-    def filter(self, sources: QuerySet[Source]) -> QuerySet[Source]:
+    def filter(self, sources: SourceQuerySet) -> SourceQuerySet:
         """The sources matching every filter given, in the chosen order."""
         data = self.cleaned_data
-        for term in data["q"].split():
-            sources = sources.filter(title__icontains=term)
-        if data["creator"]:
-            sources = sources.filter(pk__in=_creator_matches(data["creator"]))
-        if data["kind"]:
-            sources = sources.filter(kind=data["kind"])
-        if data["csl_type"]:
-            sources = sources.filter(csl_type=data["csl_type"])
-        sources = _overlapping(sources, data["date_from"], data["date_to"])
-        if data["sort"] == "creator":
-            sources = sources.annotate(first_creator=_first_creator_name())
-        return sources.order_by(*SORTS[data["sort"] or "date"])
-
-
-def _creator_matches(text: str) -> QuerySet:
-    """Sources with one creator whose names contain every word ("Mao Zedong", "Zedong, Mao")."""
-    creators = Creator.objects.all()
-    for term in text.replace(",", " ").split():
-        creators = creators.filter(
-            Q(family__icontains=term) | Q(given__icontains=term) | Q(literal__icontains=term)
+        sources = sources.matching(
+            title=data["q"],
+            creator=data["creator"],
+            kind=data["kind"],
+            csl_type=data["csl_type"],
+            issued_from=data["date_from"],
+            issued_to=data["date_to"],
         )
-    return creators.values("source_id")
-
-
-def _overlapping(sources: QuerySet[Source], low, high) -> QuerySet[Source]:
-    """Sources whose possible dates overlap [low, high]: "196X" overlaps 1965. An open
-    end ("../1950") counts as reaching; a source without a date never matches a range."""
-    if low:
-        sources = sources.filter(
-            Q(issued_latest__gte=low) | Q(issued_latest__isnull=True, issued_earliest__isnull=False)
-        )
-    if high:
-        sources = sources.filter(
-            Q(issued_earliest__lte=high)
-            | Q(issued_earliest__isnull=True, issued_latest__isnull=False)
-        )
-    return sources
+        return sources.ordered_by(SORT_KEYS[data["sort"] or "date"])
 
 
 class TextRevisionForm(forms.Form):
@@ -419,7 +380,7 @@ class SourceLinkForm(forms.ModelForm):
         labels = {"relation": "This source", "note": "Note"}
         widgets = {"note": forms.TextInput}
 
-    def __init__(self, *args, subject: Source, user, **kwargs) -> None:
+    def __init__(self, *args, subject: Source, user: AnyUser, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.instance.subject = subject
         self.instance.library = subject.library
@@ -455,7 +416,7 @@ class CompareForm(forms.Form):
     a = forms.TypedChoiceField(coerce=int, label="Older revision")
     b = forms.TypedChoiceField(coerce=int, label="Newer revision")
 
-    def __init__(self, data, *, revisions: list[int]) -> None:
+    def __init__(self, data: QueryDict, *, revisions: list[int]) -> None:
         defaults = {"a": revisions[-2] if len(revisions) > 1 else "", "b": revisions[-1]}
         super().__init__({**defaults, **{k: v for k, v in data.items() if k in ("a", "b")}})
         choices = [(n, f"Revision {n}") for n in revisions]

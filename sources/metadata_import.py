@@ -29,8 +29,10 @@ from bibtexparser.model import (
 from bs4 import BeautifulSoup
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.db import DatabaseError, transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet, Value
 from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Lower
+from django.db.models.lookups import Exact
 from pylatexenc.latex2text import LatexNodes2Text, MacroTextSpec, get_default_latex_context_db
 from pylatexenc.latexwalker import LatexWalkerError
 
@@ -42,7 +44,7 @@ from sources.uploads import UploadError, read_upload
 if TYPE_CHECKING:
     from django.core.files.uploadedfile import UploadedFile
 
-    from sources.models import Library
+    from sources.models import AnyUser, Library
 
 CREATED, DUPLICATE, FAILED = "created", "duplicate", "failed"
 EXTENSIONS = {
@@ -63,7 +65,7 @@ SHARED_IDENTIFIERS = {"ISSN", "number", "report_number"}
 
 
 def import_metadata(
-    library: Library, upload: UploadedFile | None, *, user, fmt: str | None = None
+    library: Library, upload: UploadedFile | None, *, user: AnyUser, fmt: str | None = None
 ) -> ImportRun:
     """Import every record of an uploaded export into `library`; one outcome per record.
 
@@ -164,7 +166,7 @@ def csl_json_records(text: str) -> list[dict | Exception]:
 # --- One record ------------------------------------------------------------------------
 
 
-def import_record(library: Library, record: dict | Exception, *, index: int, user) -> dict:
+def import_record(library: Library, record: dict | Exception, *, index: int, user: AnyUser) -> dict:
     """Create one source from a CSL item, or say why not: a duplicate, or invalid."""
     outcome: dict[str, Any] = {
         "index": index,
@@ -181,23 +183,25 @@ def import_record(library: Library, record: dict | Exception, *, index: int, use
         fields, creators = csl_to_fields(record)
         outcome["title"] = fields["title"]
         with transaction.atomic():  # a savepoint: a failing record writes nothing
-            if match := find_duplicate(library, fields, creators):
-                duplicate, reason = match
-                message = f"Duplicate of {duplicate.citation_key} (same {reason}); not imported."
-                return outcome | {
-                    "status": DUPLICATE,
-                    "message": message,
-                    "duplicate_of": duplicate.pk,
-                }
-            source = create_source(library, fields, creators, user=user)
+            return outcome | _duplicate_or_created(library, fields, creators, user=user)
     except (ValidationError, ValueError, DatabaseError) as error:
         outcome["message"] = describe_error(error)
         return outcome
-    message = f"Created as {source.citation_key}."
-    return outcome | {"status": CREATED, "message": message, "source": source.pk}
 
 
-def create_source(library: Library, fields: dict, creators: list[dict], *, user) -> Source:
+def _duplicate_or_created(
+    library: Library, fields: dict, creators: list[dict], *, user: AnyUser
+) -> dict[str, Any]:
+    """The outcome of a readable record: a source already there, or a new one."""
+    if match := find_duplicate(library, fields, creators):
+        duplicate, reason = match
+        message = f"Duplicate of {duplicate.citation_key} (same {reason}); not imported."
+        return {"status": DUPLICATE, "message": message, "duplicate_of": duplicate.pk}
+    source = create_source(library, fields, creators, user=user)
+    return {"status": CREATED, "message": f"Created as {source.citation_key}.", "source": source.pk}
+
+
+def create_source(library: Library, fields: dict, creators: list[dict], *, user: AnyUser) -> Source:
     """The source and its creators, validated; an imported key is kept when it is free."""
     fields = dict(fields)
     key = fields.pop("citation_key", "")
@@ -241,7 +245,7 @@ def find_duplicate(
 
 
 def _same_title_year_creator(
-    sources, fields: dict, creators: list[dict]
+    sources: QuerySet[Source], fields: dict, creators: list[dict]
 ) -> tuple[Source, str] | None:
     year = first_year(fields["issued"])
     if year:
@@ -249,9 +253,13 @@ def _same_title_year_creator(
     else:
         candidates = sources.filter(issued_earliest__isnull=True)
     name = (creators[0]["family"] or creators[0]["literal"]) if creators else ""
-    # Narrowed in the database by the name as written, compared below once normalised.
+    # Narrowed in the database by the name in any case (Lower: SQLite's iexact folds only
+    # ASCII), compared below once normalised.
     if name:
-        named = Q(creators__family__iexact=name) | Q(creators__literal__iexact=name)
+        folded = Lower(Value(name))
+        named = Q(Exact(Lower("creators__family"), folded)) | Q(
+            Exact(Lower("creators__literal"), folded)
+        )
         candidates = candidates.filter(named).distinct()
     else:
         candidates = candidates.filter(creators__isnull=True)

@@ -8,6 +8,7 @@ related fields only resolve objects the requesting user can see.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,8 +21,9 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.exceptions import PermissionDenied
+from rest_framework.request import Request
 
-from sources.dates import edtf_bounds
+from sources.dates import Bounds, edtf_bounds
 from sources.models import (
     Creator,
     ImportFormat,
@@ -51,12 +53,25 @@ def django_errors_as_400() -> Iterator[None]:
         raise serializers.ValidationError(serializers.as_serializer_error(error)) from error
 
 
+def edtf_bounds_or_400(value: str, field: str) -> Bounds | None:
+    """The bounds of an EDTF string (None for an empty one); a 400 naming `field` otherwise."""
+    if not value:
+        return None
+    with django_errors_as_400():
+        return edtf_bounds(value, field=field)
+
+
 def edtf_or_400(value: str, field: str) -> str:
     """`value` unchanged when it is EDTF (or empty); a 400 naming `field` otherwise."""
-    if value:
-        with django_errors_as_400():
-            edtf_bounds(value, field=field)
+    edtf_bounds_or_400(value, field)
     return value
+
+
+def validated_query(serializer_class: type[serializers.Serializer], request: Request) -> dict:
+    """Query parameters checked by a serializer: a bad one is a 400 naming it."""
+    query = serializer_class(data=request.query_params)
+    query.is_valid(raise_exception=True)
+    return query.validated_data
 
 
 def require_edit(library: Library, user: Any, *, field: str = "library") -> Library:
@@ -71,6 +86,13 @@ def numeric_id(value: str) -> int | None:
     if value.isascii() and value.isdigit() and len(value) <= 18:
         return int(value)
     return None
+
+
+def library_lookup(value: str, path: str = "library__") -> Q:
+    """A library given by slug or numeric id; `path` leads to it ("" on Library itself)."""
+    by_slug = Q(**{f"{path}slug": value})
+    pk = numeric_id(value)
+    return by_slug if pk is None else by_slug | Q(**{f"{path}pk": pk})
 
 
 def request_user(serializer: serializers.Field | serializers.Serializer) -> Any:
@@ -93,9 +115,7 @@ class LibraryField(serializers.RelatedField):
         if not isinstance(data, str | int) or isinstance(data, bool):
             self.fail("incorrect_type")
         value = str(data).strip()
-        pk = numeric_id(value)
-        lookup = Q(slug=value) if pk is None else Q(slug=value) | Q(pk=pk)
-        library = self.get_queryset().filter(lookup).first()
+        library = self.get_queryset().filter(library_lookup(value, "")).first()
         if library is None:
             self.fail("does_not_exist", value=value[:100])
         return library
@@ -303,7 +323,7 @@ class SourceFilterSerializer(serializers.Serializer):
     creator = serializers.CharField(
         required=False,
         max_length=200,
-        help_text="Part of a creator's family, given or literal name.",
+        help_text="Words of one creator's family, given or literal name, in any order.",
     )
     issued_from = serializers.CharField(
         required=False,
@@ -311,7 +331,9 @@ class SourceFilterSerializer(serializers.Serializer):
         help_text="EDTF; sources whose possible dates overlap [issued_from, issued_to].",
     )
     issued_to = serializers.CharField(required=False, max_length=100, help_text="EDTF.")
-    q = serializers.CharField(required=False, max_length=200, help_text="Part of the title.")
+    q = serializers.CharField(
+        required=False, max_length=200, help_text="Words in the title, in any order and case."
+    )
     ordering = serializers.ChoiceField(
         required=False,
         choices=[
@@ -321,11 +343,14 @@ class SourceFilterSerializer(serializers.Serializer):
         ],
     )
 
-    def validate_issued_from(self, value: str) -> str:
-        return edtf_or_400(value, "issued_from")
+    # Each end as the day it means: "1950" is from 1950-01-01, or until 1950-12-31.
+    def validate_issued_from(self, value: str) -> dt.date | None:
+        bounds = edtf_bounds_or_400(value, "issued_from")
+        return bounds[0] if bounds else None
 
-    def validate_issued_to(self, value: str) -> str:
-        return edtf_or_400(value, "issued_to")
+    def validate_issued_to(self, value: str) -> dt.date | None:
+        bounds = edtf_bounds_or_400(value, "issued_to")
+        return bounds[1] if bounds else None
 
 
 # Texts --------------------------------------------------------------------------------

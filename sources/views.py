@@ -5,21 +5,28 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.paginator import Paginator
 from django.db import IntegrityError, router, transaction
-from django.db.models import Count, Q, prefetch_related_objects
+from django.db.models import Count, Model, Q, prefetch_related_objects
 from django.db.models.deletion import Collector
-from django.http import Http404, HttpRequest, HttpResponse
+from django.forms import BaseInlineFormSet
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from sources.access import get_library_for_user, get_link_for_user, get_source_for_user
+from sources.access import (
+    get_import_for_user,
+    get_library_for_user,
+    get_link_for_user,
+    get_source_for_user,
+)
 from sources.forms import (
     CompareForm,
     CreatorFormSet,
@@ -39,6 +46,7 @@ from sources.models import (
     WRITE_ROLES,
     ImportRun,
     Library,
+    Membership,
     Role,
     Source,
     SourceKind,
@@ -69,8 +77,22 @@ def login_if_hidden(view: Callable[..., HttpResponse]) -> Callable[..., HttpResp
     return wrapper
 
 
-def _posted(request: HttpRequest) -> dict | None:
+def _posted(request: HttpRequest) -> QueryDict | None:
     return request.POST if request.method == "POST" else None
+
+
+def _status(request: HttpRequest) -> int:
+    """A form page shown again after a POST shows it because the input was invalid."""
+    return 400 if request.method == "POST" else 200
+
+
+def _upload_refused(
+    request: HttpRequest, template: str, context: dict[str, Any], error: UploadError
+) -> HttpResponse:
+    """The upload form again, the importer's complaint on its field (413: too large)."""
+    form = context["form"]
+    form.add_error(error.field if error.field in form.fields else None, error.message)
+    return render(request, template, context, status=error.status)
 
 
 # Home and libraries
@@ -140,7 +162,7 @@ def _kind_counts(library: Library) -> dict[str, int]:
     )
 
 
-def _members(library: Library) -> list:
+def _members(library: Library) -> list[Membership]:
     memberships = library.memberships.select_related("user")
     return sorted(memberships, key=lambda m: (ROLE_ORDER[m.role], m.user.get_username().lower()))
 
@@ -173,26 +195,33 @@ def _render_source(
     status: int = 200,
 ) -> HttpResponse:
     can_edit = source.library.can_edit(request.user)
-    prefetch_related_objects([source], "creators")  # the byline and the metadata panel
-    texts = list(source.texts.select_related("imported_by").order_by("revision"))
-    shown = _shown_revision(texts, request.GET.get("revision"))
-    links = SourceLink.objects.visible_to(request.user)
     if can_edit and link_form is None:
         link_form = SourceLinkForm(subject=source, user=request.user)
+    prefetch_related_objects([source], "creators")  # the byline and the metadata panel
+    links = SourceLink.objects.visible_to(request.user)
     context = {
         "source": source,
         "library": source.library,
         "can_edit": can_edit,
-        "revisions": [(text, text.verify()) for text in reversed(texts)],
-        "shown": shown,
-        "is_current": shown is not None and shown == texts[-1],
-        "blocks": reading_blocks(shown) if shown else [],
-        "original": request.GET.get("view") == "original" and shown is not None and shown.html,
+        **_revision_context(request, source),
         "links_out": links.filter(subject=source).select_related("object"),
         "links_in": links.filter(object=source).select_related("subject"),
         "link_form": link_form,
     }
     return render(request, "sources/source_detail.html", context, status=status)
+
+
+def _revision_context(request: HttpRequest, source: Source) -> dict[str, Any]:
+    """The revisions of the text, newest first, and the one to read (?revision=, ?view=)."""
+    texts = list(source.texts.select_related("imported_by").order_by("revision"))
+    shown = _shown_revision(texts, request.GET.get("revision"))
+    return {
+        "revisions": [(text, text.verify()) for text in reversed(texts)],
+        "shown": shown,
+        "is_current": shown is not None and shown == texts[-1],
+        "blocks": reading_blocks(shown) if shown else [],
+        "original": request.GET.get("view") == "original" and shown is not None and shown.html,
+    }
 
 
 @require_GET
@@ -212,7 +241,12 @@ def source_compare(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _render_source_form(
-    request: HttpRequest, form: SourceForm, creators, *, library: Library, status: int = 200
+    request: HttpRequest,
+    form: SourceForm,
+    creators: BaseInlineFormSet,
+    *,
+    library: Library,
+    status: int = 200,
 ) -> HttpResponse:
     context = {"form": form, "creators": creators, "library": library, "source": form.instance}
     return render(request, "sources/source_form.html", context, status=status)
@@ -233,11 +267,6 @@ def source_create(request: HttpRequest, slug: str) -> HttpResponse:
     )
     messages.success(request, f"Source added as {source.citation_key}.")
     return redirect(source)
-
-
-def _status(request: HttpRequest) -> int:
-    """A form page shown again after a POST shows it because the input was invalid."""
-    return 400 if request.method == "POST" else 200
 
 
 @require_http_methods(["GET", "POST"])
@@ -273,7 +302,7 @@ def source_delete(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "sources/source_confirm_delete.html", context)
 
 
-def _deletion_summary(obj) -> list[tuple[int, str]]:
+def _deletion_summary(obj: Model) -> list[tuple[int, str]]:
     """What deleting `obj` takes with it, by kind (texts, links, annotations…)."""
     collector = Collector(using=router.db_for_write(type(obj)))
     collector.collect([obj])
@@ -302,13 +331,12 @@ def text_create(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         text = _import_text(request, source, form.cleaned_data)
     except UploadError as error:
-        form.add_error(error.field if error.field in form.fields else None, error.message)
-        return render(request, "sources/text_form.html", context, status=error.status)
+        return _upload_refused(request, "sources/text_form.html", context, error)
     messages.success(request, f"Revision {text.revision} added.")
     return redirect(source)
 
 
-def _import_text(request: HttpRequest, source: Source, data: dict) -> SourceText:
+def _import_text(request: HttpRequest, source: Source, data: dict[str, Any]) -> SourceText:
     with transaction.atomic():  # a failed import leaves nothing behind, even mid-request
         return import_text_revision(
             source,
@@ -331,12 +359,11 @@ def import_create(request: HttpRequest, slug: str) -> HttpResponse:
     try:
         run = _import_metadata(request, library, form.cleaned_data)
     except UploadError as error:
-        form.add_error(error.field if error.field in form.fields else None, error.message)
-        return render(request, "sources/import_form.html", context, status=error.status)
+        return _upload_refused(request, "sources/import_form.html", context, error)
     return redirect("import-detail", pk=run.pk)
 
 
-def _import_metadata(request: HttpRequest, library: Library, data: dict) -> ImportRun:
+def _import_metadata(request: HttpRequest, library: Library, data: dict[str, Any]) -> ImportRun:
     with transaction.atomic():
         return import_metadata(library, data["file"], user=request.user, fmt=data["format"] or None)
 
@@ -344,29 +371,25 @@ def _import_metadata(request: HttpRequest, library: Library, data: dict) -> Impo
 @require_GET
 @login_if_hidden
 def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    run = ImportRun.objects.visible_to(request.user).select_related("library", "user")
-    run = run.filter(pk=pk).first()
-    if run is None:
-        raise Http404("No such import.")
-    library = get_library_for_user(request.user, run.library.slug)
-    ids = {o.get(key) for o in run.outcomes for key in ("source", "duplicate_of")} - {None}
-    found = library.sources.in_bulk([i for i in ids if isinstance(i, int)])
-    rows = [
-        {
-            **o,
-            "source": found.get(o.get("source")),
-            "duplicate_of": found.get(o.get("duplicate_of")),
-        }
-        for o in run.outcomes
-    ]
+    run = get_import_for_user(request.user, pk)
     context = {
         "run": run,
-        "library": library,
-        "rows": rows,
+        "library": run.library,
+        "rows": _outcome_rows(run),
         "counts": run.counts(),
-        "can_edit": library.can_edit(request.user),
+        "can_edit": run.library.can_edit(request.user),
     }
     return render(request, "sources/import_detail.html", context)
+
+
+def _outcome_rows(run: ImportRun) -> list[dict[str, Any]]:
+    """The run's outcomes with their source ids swapped for the sources still there."""
+    keys = ("source", "duplicate_of")
+    ids = {outcome.get(key) for outcome in run.outcomes for key in keys}
+    found = run.library.sources.in_bulk([i for i in ids if isinstance(i, int)])
+    return [
+        outcome | {key: found.get(outcome.get(key)) for key in keys} for outcome in run.outcomes
+    ]
 
 
 # Links between sources
