@@ -146,6 +146,9 @@ export class AnnotationList {
     if (!card) {
       card = this.template.content.firstElementChild.cloneNode(true);
       card.dataset.id = String(annotation.id);
+      // copy-citation.js fetches the passage's footnote from here when the button is pressed.
+      card.querySelector("[data-copy-citation]").dataset.citationUrl =
+        `${this.config.api.annotations}${annotation.id}/citation/`;
       const quoteId = `annotation-quote-${annotation.id}`;
       card.querySelector("[data-role=quote]").id = quoteId;
       // Many cards have an "Edit" button: each one says which passage it edits.
