@@ -64,6 +64,10 @@ def test_demo_events_nest_and_carry_an_uncertain_date(demo):
 
 def test_a_quote_missing_from_the_text_stops_the_load(demo, tmp_path):
     library, user = demo
+    # load_demo already built the claims; start from a library without them.
+    Claim.objects.all().delete()
+    Event.objects.all().delete()
+    Annotation.objects.all().delete()
     spec = json.loads(CLAIMS_FILE.read_text(encoding="utf-8"))
     spec["claims"][0]["evidence"][0]["quote"] = "words that are not in the compilation"
     broken = tmp_path / "claims.json"

@@ -1,0 +1,836 @@
+"""Search claims, annotations and source texts: one interface, two backends.
+
+    result = search(user, parse_params(request.GET))
+
+Everything is scoped first: the libraries the user may see (`Library.objects.visible_to`),
+and private annotations only for their creator. Filters become either plain columns of
+the index (library, kind, claim status, annotator, source date) or facet tokens (tags,
+namespaces, events, source kind, type, language, creator, archive), which each backend
+matches with its own index: PostgreSQL a GIN index on a jsonb array (`search_pg.py`),
+SQLite its FTS5 table (`search_sqlite.py`). The words typed go to the full-text index.
+
+Ordering is by relevance (rank, id) or by date (date, id); pages are cut by keyset, so a
+cursor names the last row seen and a page is the same however deep it is. Ranking must
+read every row it ranks, so a frequent word is ranked within a bounded window: the
+RANK_WINDOW most recently indexed matches are ranked, the rest follow newest first. The
+window's lower bound travels in the cursor, so paging stays stable while rows are added.
+Counts stop at COUNT_LIMIT ("more than 10,000"), and facets are counted over the window.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections import Counter
+from dataclasses import dataclass, field, replace
+from types import ModuleType
+from typing import Any
+from urllib.parse import parse_qs
+
+from django.contrib.auth import get_user_model
+from django.core import signing
+from django.core.exceptions import ValidationError
+from django.db import connection
+from django.http import Http404
+from django.urls import reverse
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
+
+from annotations import search_index
+from annotations.models import Event, Evidence, SearchEntryKind, Tag, tag_key
+from annotations.search_query import Clause, SearchQuery, TextQuery
+from annotations.search_text import is_cjk, stem, tokens
+from sources.models import Library, Source, SourceKind
+
+RANK_WINDOW = 5_000
+COUNT_LIMIT = 10_000
+EXPORT_LIMIT = 5_000
+FACET_SIZE = 25
+SNIPPET_CHARS = 280
+EVIDENCE_SHOWN = 3
+FUZZY_ALTERNATIVES = 6
+CURSOR_SALT = "annotations.search.cursor"
+TABLE = "annotations_searchentry"
+COLUMNS = (
+    "e.id",
+    "e.kind",
+    "e.library_id",
+    "e.source_id",
+    "e.text_id",
+    "e.annotation_id",
+    "e.claim_id",
+    "e.start",
+    "e.creator_id",
+    "e.status",
+    "e.date_earliest",
+    "e.date_latest",
+    "e.title",
+    "e.body",
+    "e.note",
+    "e.facets",
+)
+
+
+def backend() -> ModuleType:
+    """The implementation for the database in use."""
+    if connection.vendor == "postgresql":
+        from annotations import search_pg
+
+        return search_pg
+    from annotations import search_sqlite
+
+    return search_sqlite
+
+
+# --- what the backends are given --------------------------------------------------------
+
+
+@dataclass
+class Plan:
+    """A query made concrete for SQL: scope, column conditions and facet-token sets."""
+
+    text: TextQuery
+    library_ids: list[int]
+    user_id: int | None
+    where: list[str] = field(default_factory=list)
+    params: list[Any] = field(default_factory=list)
+    facets: list[list[str]] = field(default_factory=list)  # AND of ORs
+    impossible: bool = False
+
+    def add(self, sql: str, *params: Any) -> None:
+        self.where.append(sql)
+        self.params.extend(params)
+
+    def require(self, tokens_: list[str]) -> None:
+        """Rows must carry one of `tokens_` (none at all: nothing can match)."""
+        if tokens_:
+            self.facets.append(sorted(set(tokens_)))
+        else:
+            self.impossible = True
+
+
+@dataclass
+class Fragment:
+    """A backend's SQL for the text and facet conditions, and its rank expression."""
+
+    joins: str = ""
+    join_params: list[Any] = field(default_factory=list)
+    where: list[str] = field(default_factory=list)
+    params: list[Any] = field(default_factory=list)
+    rank: str = "0"
+    rank_params: list[Any] = field(default_factory=list)
+
+
+def require_libraries(user: Any, query: SearchQuery) -> None:
+    """Http404 when the search names a library the user cannot see (or that is not)."""
+    visible = Library.objects.visible_to(user)
+    for value in query.libraries:
+        lookup = {"pk": int(value)} if value.isdigit() else {"slug": value}
+        if not visible.filter(**lookup).exists():
+            raise Http404(f"No library {value!r}.")
+
+
+def plan(user: Any, query: SearchQuery) -> Plan:
+    """Scope and filters as SQL conditions on the index (alias `e`)."""
+    libraries = Library.objects.visible_to(user)
+    if query.libraries:
+        slugs = [v for v in query.libraries if not v.isdigit()]
+        ids = [int(v) for v in query.libraries if v.isdigit()]
+        libraries = libraries.filter(slug__in=slugs) | libraries.filter(pk__in=ids)
+    result = Plan(
+        query.text,
+        sorted(set(libraries.values_list("pk", flat=True))),
+        user.pk if user.is_authenticated else None,
+    )
+    if not result.library_ids:
+        result.impossible = True
+        return result
+    _scope(result)
+    for step in (_columns, _tags, _events, _source_filters):
+        step(result, query)
+    return result
+
+
+def _scope(result: Plan) -> None:
+    marks = ", ".join(["%s"] * len(result.library_ids))
+    result.add(f"e.library_id IN ({marks})", *result.library_ids)
+    if result.user_id is None:
+        result.add("e.private = %s", False)
+    else:
+        result.add("(e.private = %s OR e.creator_id = %s)", False, result.user_id)
+
+
+def _in(result: Plan, column: str, values: list | tuple) -> None:
+    result.add(f"{column} IN ({', '.join(['%s'] * len(values))})", *values)
+
+
+def _columns(result: Plan, query: SearchQuery) -> None:
+    kinds = list(query.kinds)
+    if query.statuses:
+        kinds = [SearchEntryKind.CLAIM] if not kinds or SearchEntryKind.CLAIM in kinds else []
+        _in(result, "e.status", query.statuses)
+    if kinds:
+        _in(result, "e.kind", kinds)
+    elif query.statuses:
+        result.impossible = True
+    if query.annotators:
+        users = get_user_model().objects.filter(username__in=query.annotators)
+        ids = list(users.values_list("pk", flat=True))
+        if not ids:
+            result.impossible = True
+            return
+        _in(result, "e.creator_id", ids)
+    if query.issued_from:
+        result.add("e.date_latest >= %s", _date_param(query.issued_from))
+    if query.issued_to:
+        result.add("e.date_earliest <= %s", _date_param(query.issued_to))
+    if query.issued_from or query.issued_to:
+        result.add("e.date_earliest IS NOT NULL")
+
+
+def _tags(result: Plan, query: SearchQuery) -> None:
+    tags = Tag.objects.filter(library_id__in=result.library_ids)
+    for name in query.tags_all:
+        result.require(_tag_tokens(tags, name))
+    if query.tags_any:
+        result.require([t for name in query.tags_any for t in _tag_tokens(tags, name)])
+
+
+def _tag_tokens(tags: Any, name: str) -> list[str]:
+    """The tokens of a tag name in the scope: one per library that has it, or the token
+    of a whole namespace for "person:*"."""
+    if name.endswith("*") and ":" in name:
+        namespace = name[:-1].rstrip().removesuffix(":").strip().casefold()
+        return [search_index.namespace_token(namespace)] if namespace else []
+    try:
+        key = tag_key(name)
+    except ValidationError:
+        return []
+    return [
+        search_index.tag_token(pk) for pk in tags.filter(name_key=key).values_list("pk", flat=True)
+    ]
+
+
+def _events(result: Plan, query: SearchQuery) -> None:
+    from annotations.events import descendant_ids
+
+    events = Event.objects.filter(library_id__in=result.library_ids)
+    if query.events:
+        chosen = set()
+        for event in events.filter(pk__in=query.events):
+            chosen |= {event.pk} | descendant_ids(event)
+        result.require([search_index.event_token(pk) for pk in chosen])
+    if query.event_from or query.event_to:
+        if query.event_from:
+            events = events.filter(latest__gte=query.event_from)
+        if query.event_to:
+            events = events.filter(earliest__lte=query.event_to)
+        ids = events.exclude(earliest__isnull=True).values_list("pk", flat=True)
+        result.require([search_index.event_token(pk) for pk in ids])
+
+
+def _source_filters(result: Plan, query: SearchQuery) -> None:
+    if query.source_kind:
+        result.require([search_index.kind_token(query.source_kind)])
+    if query.types:
+        result.require([search_index.type_token(t) for t in query.types])
+    if query.creator:
+        result.require([search_index.creator_token(query.creator)])
+    if query.archive:
+        result.require([search_index.archive_token(query.archive)])
+    if query.language:
+        result.require([search_index.language_token(query.language)])
+    if query.sources:
+        result.require([search_index.source_token(pk) for pk in query.sources])
+
+
+# --- results ----------------------------------------------------------------------------
+
+
+@dataclass
+class Hit:
+    id: int
+    kind: str
+    library: Library
+    url: str
+    title: str
+    snippet: SafeString
+    note: SafeString
+    source_id: int | None
+    annotation_id: int | None
+    claim_id: int | None
+    start: int
+    status: str
+    date: str
+    tags: list[Tag]
+    events: list[Event]
+    creator: str
+    rank: float
+    evidence: list[Quote] = field(default_factory=list)
+
+
+@dataclass
+class Quote:
+    """A claim's evidence, shown under it: what the sources say, and how."""
+
+    stance: str
+    exact: SafeString
+    source_id: int
+    source_title: str
+    source_kind: str
+    annotation_id: int
+
+
+@dataclass
+class FacetCount:
+    value: str
+    label: str
+    count: int
+
+
+@dataclass
+class SearchResult:
+    query: SearchQuery
+    hits: list[Hit]
+    next_cursor: str = ""
+    total: int = 0
+    total_exact: bool = True
+    facets: dict[str, list[FacetCount]] = field(default_factory=dict)
+    facets_exact: bool = True
+    suggestion: str = ""
+    sort: str = "relevance"
+
+    @property
+    def suggestion_text(self) -> str:
+        return parse_qs(self.suggestion).get("q", [""])[0]
+
+    @property
+    def total_label(self) -> str:
+        if self.total_exact:
+            return f"{self.total:,}"
+        return f"about {self.total:,}" if self.total > COUNT_LIMIT else f"more than {self.total:,}"
+
+
+def search(user: Any, query: SearchQuery) -> SearchResult:
+    """One page of results, with counts and facets on the first page. ValidationError on
+    `cursor` for a cursor that was tampered with or belongs to another search."""
+    state = read_cursor(query)
+    engine = backend()
+    found = plan(user, query)
+    found.text = expand_fuzzy(engine, found)
+    sort = (
+        query.effective_sort
+        if found.text.has_positive
+        else query.effective_sort.replace("relevance", "-date")
+    )
+    result = SearchResult(query=query, hits=[], sort=sort)
+    if found.impossible:
+        return result
+    fragment = engine.fragment(found)
+    if state.get("t") is None:  # ranks (and facet counts) are bounded to this window
+        state["t"] = window_start(found, fragment)
+    rows, after = page(found, fragment, sort, state, query.limit)
+    result.hits = hits(rows, found.text, user)
+    if state.get("n") is None:
+        result.total, result.total_exact = count(found, fragment)
+        state["n"], state["x"] = result.total, result.total_exact
+        result.facets, result.facets_exact = facets(found, fragment, state.get("t") or 0)
+        if not result.total and found.text.has_positive:
+            result.suggestion = suggest(engine, found, query)
+    else:
+        result.total, result.total_exact = state["n"], state["x"]
+    if after is not None:
+        result.next_cursor = write_cursor(query, {**state, **after})
+    return result
+
+
+# --- SQL shared by both backends --------------------------------------------------------
+
+
+def _sql(
+    found: Plan,
+    fragment: Fragment,
+    select: str,
+    extra: list[str] | None = None,
+    extra_params: list | None = None,
+) -> tuple[str, list[Any]]:
+    where = found.where + fragment.where + (extra or [])
+    sql = f"SELECT {select} FROM {TABLE} e {fragment.joins} WHERE {' AND '.join(where)}"
+    return sql, fragment.join_params + found.params + fragment.params + (extra_params or [])
+
+
+def _fetch(sql: str, params: list[Any]) -> list[tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def window_start(found: Plan, fragment: Fragment) -> int:
+    """The lowest id of the ranking window: about the RANK_WINDOW newest matches; 0 when
+    all matches fit. A backend that can estimate (PostgreSQL's planner) places it from
+    the estimate instead of reading the matches: only rows in the window are then read."""
+    sql, params = _sql(found, fragment, "e.id")
+    estimated = backend().estimate(sql, params)
+    if estimated is None:
+        rows = _fetch(f"{sql} ORDER BY e.id DESC LIMIT 1 OFFSET %s", [*params, RANK_WINDOW - 1])
+        return rows[0][0] if rows else 0
+    if estimated <= RANK_WINDOW:
+        return 0
+    low, high = _fetch(f"SELECT min(id), max(id) FROM {TABLE}", [])[0]
+    return int(high - (high - low) * RANK_WINDOW / estimated)
+
+
+def count(found: Plan, fragment: Fragment) -> tuple[int, bool]:
+    """(matches, exact?): exact up to COUNT_LIMIT; beyond it the planner's estimate where
+    there is one, else COUNT_LIMIT ("more than")."""
+    sql, params = _sql(found, fragment, "1")
+    estimated = backend().estimate(sql, params)
+    if estimated is not None and estimated > COUNT_LIMIT:
+        return estimated, False
+    rows = _fetch(f"SELECT count(*) FROM ({sql} LIMIT %s) counted", [*params, COUNT_LIMIT + 1])
+    total = rows[0][0]
+    return min(total, COUNT_LIMIT), total <= COUNT_LIMIT
+
+
+def page(
+    found: Plan, fragment: Fragment, sort: str, state: dict, limit: int
+) -> tuple[list[tuple], dict | None]:
+    """Rows of one page and the cursor state after it (None on the last page)."""
+    if sort != "relevance":
+        rows = _dated_page(found, fragment, sort, state, limit + 1)
+        more = len(rows) > limit
+        rows = rows[:limit]
+        last = rows[-1] if rows else None
+        return rows, ({"d": _day(last[10]), "i": last[0]} if more and last else None)
+    rows = [] if state.get("p") == "rest" else _ranked_page(found, fragment, state, limit + 1)
+    if len(rows) > limit:
+        return rows[:limit], {"p": "ranked", "r": rows[limit - 1][-1], "i": rows[limit - 1][0]}
+    threshold = state["t"]
+    if threshold:  # the window is exhausted: the older matches follow, newest first
+        after = state.get("i") if state.get("p") == "rest" else None
+        rest = _rest_page(found, fragment, threshold, after, limit - len(rows) + 1)
+        rows += rest
+    if len(rows) > limit:
+        return rows[:limit], {"p": "rest", "i": rows[limit - 1][0]}
+    return rows, None
+
+
+def _ranked_page(found: Plan, fragment: Fragment, state: dict, n: int) -> list[tuple]:
+    extra, extra_params = ["e.id >= %s"], [state["t"]]
+    if state.get("p") == "ranked":
+        extra.append(f"({fragment.rank} < %s OR ({fragment.rank} = %s AND e.id < %s))")
+        extra_params += [
+            *fragment.rank_params,
+            state["r"],
+            *fragment.rank_params,
+            state["r"],
+            state["i"],
+        ]
+    select = f"{', '.join(COLUMNS)}, {fragment.rank} AS rank"
+    sql, params = _sql(found, fragment, select, extra, extra_params)
+    return _fetch(
+        f"{sql} ORDER BY rank DESC, e.id DESC LIMIT %s", [*fragment.rank_params, *params, n]
+    )
+
+
+def _rest_page(
+    found: Plan, fragment: Fragment, threshold: int, after: int | None, n: int
+) -> list[tuple]:
+    extra = ["e.id < %s"]
+    extra_params = [after if after is not None else threshold]
+    sql, params = _sql(found, fragment, f"{', '.join(COLUMNS)}, 0.0 AS rank", extra, extra_params)
+    return _fetch(f"{sql} ORDER BY e.id DESC LIMIT %s", [*params, n])
+
+
+def _dated_page(found: Plan, fragment: Fragment, sort: str, state: dict, n: int) -> list[tuple]:
+    ascending = sort == "date"
+    op, direction = (">", "ASC") if ascending else ("<", "DESC")
+    extra, extra_params = [], []
+    if "i" in state:
+        if state["d"] is None:
+            extra.append(f"(e.date_earliest IS NULL AND e.id {op} %s)")
+            extra_params = [state["i"]]
+        else:
+            extra.append(
+                f"(e.date_earliest {op} %s OR (e.date_earliest = %s AND e.id {op} %s)"
+                " OR e.date_earliest IS NULL)"
+            )
+            day = _date_param(state["d"])
+            extra_params = [day, day, state["i"]]
+    sql, params = _sql(found, fragment, f"{', '.join(COLUMNS)}, 0.0 AS rank", extra, extra_params)
+    order = f"ORDER BY e.date_earliest {direction} NULLS LAST, e.id {direction}"
+    return _fetch(f"{sql} {order} LIMIT %s", [*params, n])
+
+
+def _date_param(value: Any) -> Any:
+    if isinstance(value, str):
+        value = dt.date.fromisoformat(value)
+    return connection.ops.adapt_datefield_value(value)
+
+
+def _day(value: Any) -> str | None:
+    return value.isoformat() if value is not None and hasattr(value, "isoformat") else value
+
+
+# --- facets -----------------------------------------------------------------------------
+
+
+def facets(
+    found: Plan, fragment: Fragment, threshold: int
+) -> tuple[dict[str, list[FacetCount]], bool]:
+    """Counts of tags, events, source kinds and years among the matches (among the
+    window's when there are more: then the counts are marked inexact)."""
+    extra = ["e.id >= %s"] if threshold else []
+    sql, params = _sql(found, fragment, "e.facets, e.year", extra, [threshold] if threshold else [])
+    tokens_, years = backend().facet_counts(sql, params)
+    return {
+        "tags": _tag_facets(tokens_, found.library_ids),
+        "events": _event_facets(tokens_, found.library_ids),
+        "source_kinds": _kind_facets(tokens_),
+        "years": [FacetCount(str(y), str(y), n) for y, n in sorted(years.items()) if y],
+    }, not threshold
+
+
+def _top(tokens_: Counter, prefix: str) -> list[tuple[int, int]]:
+    found = [(int(t[1:]), n) for t, n in tokens_.items() if t[0] == prefix and t[1:].isdigit()]
+    return sorted(found, key=lambda pair: (-pair[1], pair[0]))[:FACET_SIZE]
+
+
+def _tag_facets(tokens_: Counter, library_ids: list[int]) -> list[FacetCount]:
+    top = _top(tokens_, "t")
+    names = dict(
+        Tag.objects.filter(pk__in=[t for t, _ in top], library_id__in=library_ids).values_list(
+            "pk", "name"
+        )
+    )
+    return [FacetCount(names[t], names[t], n) for t, n in top if t in names]
+
+
+def _event_facets(tokens_: Counter, library_ids: list[int]) -> list[FacetCount]:
+    top = _top(tokens_, "e")
+    events = Event.objects.filter(pk__in=[e for e, _ in top], library_id__in=library_ids)
+    labels = {event.pk: str(event) for event in events}
+    return [FacetCount(str(e), labels[e], n) for e, n in top if e in labels]
+
+
+def _kind_facets(tokens_: Counter) -> list[FacetCount]:
+    labels = dict(SourceKind.choices)
+    return [
+        FacetCount(kind, labels[kind], tokens_[token])
+        for token, kind in search_index.KIND_BY_TOKEN.items()
+        if tokens_[token]
+    ]
+
+
+# --- hits -------------------------------------------------------------------------------
+
+
+def hits(rows: list[tuple], text: TextQuery, user: Any) -> list[Hit]:
+    if not rows:
+        return []
+    facet_ids = _ids_in(rows, "t"), _ids_in(rows, "e")
+    libraries = Library.objects.in_bulk({row[2] for row in rows})
+    tags = Tag.objects.in_bulk(facet_ids[0])
+    events = Event.objects.in_bulk(facet_ids[1])
+    users = get_user_model().objects.in_bulk({row[8] for row in rows if row[8]})
+    highlighter = Highlighter(text)
+    found = [_hit(row, highlighter, libraries, tags, events, users) for row in rows]
+    quotes = evidence_of([hit.claim_id for hit in found if hit.claim_id], user, highlighter)
+    for hit in found:
+        hit.evidence = quotes.get(hit.claim_id, [])
+    return found
+
+
+def evidence_of(
+    claim_ids: list[int], user: Any, highlighter: Highlighter
+) -> dict[int, list[Quote]]:
+    """Up to EVIDENCE_SHOWN quotes per claim, primary sources first (one query)."""
+    if not claim_ids:
+        return {}
+    rows = (
+        Evidence.objects.visible_to(user)
+        .filter(claim_id__in=claim_ids)
+        .order_by("claim_id", "annotation__text__source__kind", "pk")
+        .values_list(
+            "claim_id",
+            "stance",
+            "annotation__exact",
+            "annotation__text__source_id",
+            "annotation__text__source__title",
+            "annotation__text__source__kind",
+            "annotation_id",
+        )
+    )
+    found: dict[int, list[Quote]] = {}
+    for claim_id, stance, exact, source_id, title, kind, annotation_id in rows:
+        quotes = found.setdefault(claim_id, [])
+        if len(quotes) < EVIDENCE_SHOWN:
+            snippet = highlighter.snippet(exact, size=200)
+            quotes.append(Quote(stance, snippet, source_id, title, kind, annotation_id))
+    return found
+
+
+def _ids_in(rows: list[tuple], prefix: str) -> set[int]:
+    return {
+        int(t[1:])
+        for row in rows
+        for t in _facet_list(row[15])
+        if t[0] == prefix and t[1:].isdigit()
+    }
+
+
+def _facet_list(value: Any) -> list[str]:
+    return json.loads(value) if isinstance(value, str) else list(value or [])
+
+
+def _hit(
+    row: tuple, highlighter: Highlighter, libraries: dict, tags: dict, events: dict, users: dict
+) -> Hit:
+    (
+        pk,
+        kind,
+        library_id,
+        source_id,
+        text_id,
+        annotation_id,
+        claim_id,
+        start,
+        creator_id,
+        status,
+        earliest,
+        latest,
+        title,
+        body,
+        note,
+        raw_facets,
+        rank,
+    ) = row
+    facet_list = _facet_list(raw_facets)
+    creator = users.get(creator_id)
+    return Hit(
+        id=pk,
+        kind=kind,
+        library=libraries[library_id],
+        url=hit_url(kind, source_id, annotation_id, claim_id, start),
+        title=title,
+        snippet=highlighter.snippet(body),
+        note=highlighter.snippet(note),
+        source_id=source_id,
+        annotation_id=annotation_id,
+        claim_id=claim_id,
+        start=start,
+        status=status,
+        date=_date_label(earliest, latest),
+        tags=sorted(
+            (tags[int(t[1:])] for t in facet_list if t[0] == "t" and int(t[1:]) in tags),
+            key=lambda tag: tag.name_key,
+        ),
+        events=[events[int(t[1:])] for t in facet_list if t[0] == "e" and int(t[1:]) in events],
+        creator=creator.get_username() if creator else "",
+        rank=float(rank or 0),
+    )
+
+
+def hit_url(
+    kind: str, source_id: int | None, annotation_id: int | None, claim_id: int | None, start: int
+) -> str:
+    if kind == SearchEntryKind.CLAIM:
+        return reverse("claim-detail", args=[claim_id])
+    url = reverse("source-detail", args=[source_id])
+    if kind == SearchEntryKind.ANNOTATION:
+        return f"{url}?annotation={annotation_id}#annotation-{annotation_id}"
+    if kind == SearchEntryKind.PASSAGE:
+        return f"{url}#offset-{start}"
+    return url
+
+
+def _date_label(earliest: Any, latest: Any) -> str:
+    if not earliest:
+        return ""
+    earliest, latest = _day(earliest), _day(latest)
+    if latest and latest != earliest:
+        if earliest[:4] == latest[:4] and earliest.endswith("01-01") and latest.endswith("12-31"):
+            return earliest[:4]
+        return f"{earliest} – {latest}"
+    return earliest
+
+
+# --- highlighting -----------------------------------------------------------------------
+
+
+class Highlighter:
+    """Marks the words a query matched in a text and cuts a snippet around the first;
+    everything is escaped except the <mark> elements it adds."""
+
+    def __init__(self, text: TextQuery) -> None:
+        clauses = text.positive_clauses()
+        self.words = {c.words[0] for c in clauses if not c.is_phrase and not c.prefix}
+        self.stems = {stem(w) for w in self.words}
+        self.prefixes = tuple(c.words[0] for c in clauses if c.prefix)
+        self.phrases = [c.words for c in clauses if c.is_phrase]
+        self.cjk = [_cjk_string(c) for c in clauses if _cjk_string(c)]
+
+    def spans(self, text: str) -> list[tuple[int, int]]:
+        found: list[tuple[int, int]] = []
+        words = list(tokens(text))
+        for i, token in enumerate(words):
+            if self._matches(token.folded):
+                found.append((token.start, token.end))
+            for phrase in self.phrases:
+                if tuple(w.folded for w in words[i : i + len(phrase)]) == phrase:
+                    found.append((token.start, words[i + len(phrase) - 1].end))
+        found += self._cjk_spans(text)
+        return _union(found)
+
+    def _matches(self, word: str) -> bool:
+        if word in self.words or word.startswith(self.prefixes or ("\0",)):
+            return True
+        return bool(self.stems) and stem(word) in self.stems
+
+    def _cjk_spans(self, text: str) -> list[tuple[int, int]]:
+        found = []
+        for needle in self.cjk:
+            start = text.find(needle)
+            while start >= 0:
+                found.append((start, start + len(needle)))
+                start = text.find(needle, start + 1)
+        return found
+
+    def snippet(self, text: str, size: int = SNIPPET_CHARS) -> SafeString:
+        if not text:
+            return mark_safe("")
+        spans = self.spans(text)
+        start = 0
+        if len(text) > size and spans:
+            start = max(0, spans[0][0] - size // 3)
+            start = text.rfind(" ", 0, start) + 1 if start else 0
+        end = min(len(text), start + size)
+        if end < len(text):
+            cut = text.rfind(" ", start + size // 2, end)
+            end = cut if cut > 0 else end
+        return _marked(text, start, end, spans)
+
+
+def _cjk_string(clause: Clause) -> str:
+    """The CJK characters a clause stands for ("毛泽 泽东 东" → "毛泽东")."""
+    if not all(is_cjk(c) for c in clause.words[0]):
+        return ""
+    if not clause.is_phrase:
+        return clause.words[0]
+    return clause.words[0] + "".join(w[-1] for w in clause.words[1:] if len(w) == 2)
+
+
+def _union(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted(spans):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def _marked(text: str, start: int, end: int, spans: list[tuple[int, int]]) -> SafeString:
+    pieces = ["…" if start else ""]
+    position = start
+    for low, high in spans:
+        low, high = max(low, start), min(high, end)
+        if low >= high:
+            continue
+        pieces += [escape(text[position:low]), "<mark>", escape(text[low:high]), "</mark>"]
+        position = high
+    pieces += [escape(text[position:end]), "…" if end < len(text) else ""]
+    return mark_safe("".join(pieces))  # every piece of text above went through escape()
+
+
+# --- fuzzy words and suggestions --------------------------------------------------------
+
+
+def expand_fuzzy(engine: ModuleType, found: Plan) -> TextQuery:
+    """word~ becomes word OR the most similar words of the libraries' vocabularies."""
+    text = found.text
+    if not any(c.fuzzy for c in text.positive_clauses()) or found.impossible:
+        return text
+    groups = []
+    for group in text.groups:
+        clauses: list[Clause] = []
+        for clause in group:
+            clauses.append(replace(clause, fuzzy=False))
+            if clause.fuzzy:
+                similar = engine.similar_words(
+                    found.library_ids, clause.words[0], FUZZY_ALTERNATIVES
+                )
+                clauses += [Clause((word,)) for word in similar if word != clause.words[0]]
+        groups.append(tuple(clauses))
+    return replace(text, groups=tuple(groups))
+
+
+def suggest(engine: ModuleType, found: Plan, query: SearchQuery) -> str:
+    """A query string with misspelt words replaced by the nearest known words, or ""."""
+    changed = False
+    words = []
+    for piece in query.text.raw.split():
+        folded = [t.folded for t in tokens(piece)]
+        if len(folded) == 1 and not piece.startswith("-") and not is_cjk(folded[0][0]):
+            similar = engine.similar_words(found.library_ids, folded[0], 1)
+            if similar and similar[0] != folded[0]:
+                words.append(similar[0])
+                changed = True
+                continue
+        words.append(piece)
+    return query.querystring(q=[" ".join(words)]) if changed else ""
+
+
+# --- cursors ----------------------------------------------------------------------------
+
+
+def _fingerprint(query: SearchQuery) -> str:
+    return hashlib.blake2b(query.fingerprint().encode(), digest_size=8).hexdigest()
+
+
+def write_cursor(query: SearchQuery, state: dict) -> str:
+    return signing.dumps({**state, "q": _fingerprint(query)}, salt=CURSOR_SALT, compress=True)
+
+
+def read_cursor(query: SearchQuery) -> dict:
+    """The state a cursor carries ({} on the first page). It is signed, so a client cannot
+    forge a window or a position; and bound to its search."""
+    if not query.cursor:
+        return {}
+    try:
+        state = signing.loads(query.cursor, salt=CURSOR_SALT)
+    except signing.BadSignature:
+        raise ValidationError(
+            {"cursor": "This cursor is not valid; start from the first page."}
+        ) from None
+    if not isinstance(state, dict) or state.pop("q", None) != _fingerprint(query):
+        raise ValidationError({"cursor": "This cursor belongs to another search."})
+    return state
+
+
+# --- handing a result set to citation export --------------------------------------------
+
+
+def result_source_ids(user: Any, query: SearchQuery) -> list[int]:
+    """The sources behind every result (a claim's are those of its evidence), in result
+    order, at most EXPORT_LIMIT: what citation export is handed."""
+    found = plan(user, replace(query, cursor=""))
+    if found.impossible:
+        return []
+    fragment = backend().fragment(found)
+    sql, params = _sql(found, fragment, "e.source_id, e.facets")
+    ids: dict[int, None] = {}
+    for source_id, raw_facets in _fetch(
+        f"{sql} ORDER BY e.date_earliest, e.id LIMIT %s", [*params, EXPORT_LIMIT * 4]
+    ):
+        for pk in [source_id] if source_id else _source_ids(raw_facets):
+            ids.setdefault(pk)
+    visible = set(
+        Source.objects.visible_to(user).filter(pk__in=list(ids)).values_list("pk", flat=True)
+    )
+    return [pk for pk in ids if pk in visible][:EXPORT_LIMIT]
+
+
+def _source_ids(raw_facets: Any) -> list[int]:
+    return [int(t[1:]) for t in _facet_list(raw_facets) if t[0] == "s" and t[1:].isdigit()]

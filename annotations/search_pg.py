@@ -1,0 +1,131 @@
+"""PostgreSQL full text for `annotations.search`.
+
+The migration adds to the index table a generated column
+`document = to_tsvector('simple', terms) || to_tsvector('russian', terms)`: the `simple`
+half keeps every word as written (phrases, prefixes, exact names), the `russian` half
+stems, sending ASCII words to the English Snowball stemmer and Cyrillic ones to the
+Russian (that is what PostgreSQL's `russian` configuration does), so "treaties" finds
+"treaty" and "Сталина" finds "Сталин" whatever the language of the row. GIN indexes cover
+the document and the jsonb array of facet tokens; `pg_trgm` indexes the vocabulary for
+fuzzy words. `terms` is folded in Python already (case, accents, CJK bigrams).
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from typing import TYPE_CHECKING, Any
+
+from django.db import connection
+
+from annotations.search_query import Clause, TextQuery
+
+if TYPE_CHECKING:
+    from annotations.search import Fragment, Plan
+
+# --- the text query as a tsquery --------------------------------------------------------
+
+
+def _clause(clause: Clause) -> tuple[str, list[str]]:
+    if clause.is_phrase:
+        return "phraseto_tsquery('simple', %s)", [" ".join(clause.words)]
+    word = clause.words[0]
+    if clause.prefix:
+        return "to_tsquery('simple', %s)", [f"'{word}':*"]
+    return "(plainto_tsquery('simple', %s) || plainto_tsquery('russian', %s))", [word, word]
+
+
+def _any(clauses: tuple[Clause, ...] | list[Clause]) -> tuple[str, list[str]]:
+    parts = [_clause(clause) for clause in clauses]
+    sql = " || ".join(part for part, _ in parts)
+    return f"({sql})", [p for _, params in parts for p in params]
+
+
+def tsquery(text: TextQuery) -> tuple[str, list[str]]:
+    """A SQL expression for the tsquery of the typed words ("" when nothing was typed)."""
+    parts = [_any(group) for group in text.groups]
+    if text.excluded:
+        sql, params = _any(text.excluded)
+        parts.append((f"!!{sql}", params))
+    return " && ".join(part for part, _ in parts), [p for _, params in parts for p in params]
+
+
+def fragment(found: Plan) -> Fragment:
+    from annotations.search import Fragment
+
+    result = Fragment()
+    sql, params = tsquery(found.text)
+    if sql:
+        result.joins = f"CROSS JOIN (SELECT {sql} AS tsq) q"
+        result.join_params = params
+        result.where.append("e.document @@ q.tsq")
+        if found.text.has_positive:
+            result.rank = "ts_rank(e.document, q.tsq)::float8"  # exact in Python and in cursors
+    single = [tokens[0] for tokens in found.facets if len(tokens) == 1]
+    if single:
+        result.where.append("e.facets @> %s::jsonb")
+        result.params.append(json.dumps(sorted(set(single))))
+    for tokens in found.facets:
+        if len(tokens) > 1:
+            result.where.append("e.facets ?| %s::text[]")
+            result.params.append(list(tokens))
+    return result
+
+
+# --- facets, vocabulary, maintenance ----------------------------------------------------
+
+
+def facet_counts(sql: str, params: list[Any]) -> tuple[Counter, Counter]:
+    statement = f"""
+        WITH matched AS MATERIALIZED ({sql})
+        SELECT 'f', token, count(*) FROM matched,
+               jsonb_array_elements_text(matched.facets) AS token
+         WHERE left(token, 1) IN ('t', 'e', 'k') GROUP BY token
+        UNION ALL
+        SELECT 'y', year::text, count(*) FROM matched WHERE year IS NOT NULL GROUP BY year"""
+    tokens, years = Counter(), Counter()
+    with connection.cursor() as cursor:
+        cursor.execute(statement, params)
+        for what, value, n in cursor.fetchall():
+            if what == "f":
+                tokens[value] = n
+            else:
+                years[int(value)] = n
+    return tokens, years
+
+
+def entries_with_token(token: str) -> list[tuple[int | None, int | None]]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT annotation_id, claim_id FROM annotations_searchentry WHERE facets @> %s::jsonb",
+            [json.dumps([token])],
+        )
+        return cursor.fetchall()
+
+
+def similar_words(library_ids: list[int], word: str, limit: int) -> list[str]:
+    """The library vocabulary's words nearest `word` by trigram similarity (pg_trgm)."""
+    if not library_ids:
+        return []
+    marks = ", ".join(["%s"] * len(library_ids))
+    sql = f"""SELECT word FROM annotations_searchword
+               WHERE library_id IN ({marks}) AND word %% %s
+               GROUP BY word ORDER BY max(similarity(word, %s)) DESC, word LIMIT %s"""
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*library_ids, word, word, limit])
+        return [row[0] for row in cursor.fetchall()]
+
+
+def estimate(sql: str, params: list[Any]) -> int:
+    """How many rows the planner expects `sql` to return: costs a plan, reads no rows."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
+        plan = cursor.fetchone()[0]
+    plan = json.loads(plan) if isinstance(plan, str) else plan
+    return int(plan[0]["Plan"]["Plan Rows"])
+
+
+def optimize() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE annotations_searchentry")
+        cursor.execute("ANALYZE annotations_searchword")

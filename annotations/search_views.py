@@ -1,0 +1,136 @@
+"""The search page (/search/) and the export of a result set's citations.
+
+The page is a GET form: its URL is the saved search. Thin views: parse the query string,
+call `annotations.search`, render."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from annotations.models import ClaimStatus, Event
+from annotations.search import SearchResult, require_libraries, result_source_ids, search
+from annotations.search_query import SORTS, ResultKind, SearchQuery, parse_params
+from sources import exports
+from sources.models import Library, Source, SourceKind, SourceType
+
+EXPORT_FORMATS = ("ris", "biblatex", "bibtex", "csl-json", "html", "markdown", "text")
+
+
+@require_GET
+def search_page(request: HttpRequest) -> HttpResponse:
+    try:
+        query = parse_params(request.GET)
+        require_libraries(request.user, query)
+        result = search(request.user, query)
+    except ValidationError as error:
+        context = {"errors": error.message_dict, "query": SearchQuery(raw=_raw(request))}
+        return render(request, "annotations/search.html", _options(request, context), status=400)
+    context = {
+        "query": query,
+        "result": result,
+        "errors": {},
+        "facet_groups": facet_groups(query, result),
+        "chips": chips(query),
+    }
+    return render(request, "annotations/search.html", _options(request, context))
+
+
+@require_GET
+def search_export(request: HttpRequest) -> HttpResponse:
+    """Every result's sources, as a citation file (RIS, BibLaTeX, CSL-JSON, a bibliography)."""
+    fmt = request.GET.get("format", "ris")
+    try:
+        if fmt not in EXPORT_FORMATS:
+            raise ValidationError({"format": f"Give one of {', '.join(EXPORT_FORMATS)}."})
+        query = parse_params(request.GET)
+        require_libraries(request.user, query)
+        ids = result_source_ids(request.user, query)
+    except ValidationError as error:
+        return HttpResponse(_lines(error.message_dict), status=400, content_type="text/plain")
+    sources = Source.objects.filter(pk__in=ids).prefetch_related("creators")
+    order = {pk: n for n, pk in enumerate(ids)}
+    body = exports.export_sources(sorted(sources, key=lambda s: order[s.pk]), fmt)
+    response = HttpResponse(body, content_type=exports.CONTENT_TYPES[fmt])
+    name = exports.export_filename(query.text.raw or "search-results", fmt)
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+@dataclass
+class Link:
+    label: str
+    url: str
+    count: int = 0
+    active: bool = False
+
+
+def facet_groups(query: SearchQuery, result: SearchResult) -> list[tuple[str, list[Link]]]:
+    """Each facet's values as links that add (or, when active, remove) that filter."""
+    raw = query.raw
+
+    def toggle(key: str, value: str, label: str, count: int) -> Link:
+        values = raw.get(key, [])
+        active = value.casefold() in [v.casefold() for v in values]
+        kept = [v for v in values if v.casefold() != value.casefold()]
+        url = "?" + query.querystring(**{key: kept if active else [*values, value]})
+        return Link(label, url, count, active)
+
+    facets = result.facets
+    groups = [
+        ("Tags", [toggle("tag", f.value, f.label, f.count) for f in facets.get("tags", [])]),
+        ("Events", [toggle("event", f.value, f.label, f.count) for f in facets.get("events", [])]),
+        (
+            "Sources",
+            [
+                toggle("source_kind", f.value, f.label, f.count)
+                for f in facets.get("source_kinds", [])
+            ],
+        ),
+        ("Years", [toggle("issued", f.value, f.label, f.count) for f in facets.get("years", [])]),
+    ]
+    return [(title, links) for title, links in groups if links]
+
+
+def chips(query: SearchQuery) -> list[Link]:
+    """The filters in force, each with a link that removes it."""
+    result = []
+    for key, values in query.raw.items():
+        if key in ("q", "sort", "limit"):
+            continue
+        for value in values:
+            rest = [v for v in values if v != value]
+            result.append(
+                Link(f"{key.replace('_', ' ')}: {value}", "?" + query.querystring(**{key: rest}))
+            )
+    return result
+
+
+def _raw(request: HttpRequest) -> dict[str, list[str]]:
+    return {key: request.GET.getlist(key) for key in request.GET if key != "cursor"}
+
+
+def _lines(errors: dict[str, list[str]]) -> str:
+    return "\n".join(f"{field}: {' '.join(messages)}" for field, messages in errors.items())
+
+
+def _options(request: HttpRequest, context: dict[str, Any]) -> dict[str, Any]:
+    """What the form's choices are: the user's libraries, their events, the vocabularies."""
+    libraries = Library.objects.visible_to(request.user)
+    events = Event.objects.filter(library__in=libraries).order_by("earliest", "name")
+    return {
+        **context,
+        "libraries": libraries,
+        "events": events.only("id", "name", "date")[:500],
+        "kinds": ResultKind.LABELS,
+        "source_kinds": SourceKind.choices,
+        "types": SourceType.choices,
+        "statuses": ClaimStatus.choices,
+        "sorts": SORTS,
+        "export_formats": EXPORT_FORMATS,
+    }
