@@ -9,7 +9,7 @@ from typing import Any
 
 from django import template
 
-from sources import reuse
+from sources import reuse_reports
 from sources.models import SourceText
 
 register = template.Library()
@@ -29,7 +29,7 @@ def reuse_panel(context: template.Context, shown: SourceText | None) -> dict[str
     }
     if shown is not None:
         library = shown.source.library
-        panel["report"] = reuse.report(shown, limit=PANEL_SOURCES)
+        panel["report"] = reuse_reports.report(shown, limit=PANEL_SOURCES)
         panel["can_edit"] = library.can_edit(request.user)
         panel["source"] = shown.source
     return panel
