@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test lint format migrate demo test-sqlite test-postgres clean
+.PHONY: help install run test lint format migrate demo test-sqlite test-postgres clean serve worker
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -46,6 +46,38 @@ lint: install ## ruff check, ruff format --check, makemigrations --check
 format: install ## Format the code with ruff
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+
+# `make serve` and `make worker`: the production configuration on this machine (docs/deploy.md).
+SERVE_DATABASE_URL := postgres://postgres@127.0.0.1:5432/marginalia
+PROD_ENV = DEBUG=false \
+	SECRET_KEY="$${SECRET_KEY:-$$(cat var/secret_key)}" \
+	DATABASE_URL="$${DATABASE_URL:-$(SERVE_DATABASE_URL)}" \
+	TASK_QUEUE="$${TASK_QUEUE:-celery}" \
+	SECURE_COOKIES="$${SECURE_COOKIES:-false}" \
+	SECURE_HSTS_SECONDS="$${SECURE_HSTS_SECONDS:-0}" \
+	GUNICORN_BIND="$${GUNICORN_BIND:-$(HOST):$(PORT)}"
+
+var/secret_key:
+	@mkdir -p var
+	@umask 077 && $(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(50))' > $@.tmp
+	@mv $@.tmp $@
+
+serve: install var/secret_key ## Production setup locally: PostgreSQL, DEBUG=false, collectstatic, gunicorn
+	@if [ -z "$$DATABASE_URL" ]; then \
+	  psql -h 127.0.0.1 -U postgres -tc "SELECT 1 FROM pg_database WHERE datname = 'marginalia'" \
+	    | grep -q 1 || psql -h 127.0.0.1 -U postgres -c "CREATE DATABASE marginalia"; \
+	fi
+	$(PROD_ENV) $(BIN)/python manage.py migrate --noinput
+	$(PROD_ENV) $(BIN)/python manage.py collectstatic --noinput -v0
+	@echo ""
+	@echo "  Marginalia (production settings) is at http://$(HOST):$(PORT)/"
+	@echo "  Background jobs need a worker: run 'make worker' in another terminal (Redis)."
+	@echo ""
+	$(PROD_ENV) $(BIN)/gunicorn -c config/gunicorn.conf.py config.wsgi
+
+worker: install var/secret_key ## A Celery worker for background jobs (Redis at CELERY_BROKER_URL)
+	$(PROD_ENV) $(BIN)/celery -A config.celery worker --loglevel=INFO \
+	  --concurrency=$${WORKER_CONCURRENCY:-2}
 
 test-sqlite: install
 	DATABASE_URL=sqlite:///:memory: $(BIN)/pytest -p no:cacheprovider -n $${PYTEST_WORKERS:-2} $(PYTEST_ARGS)

@@ -5,11 +5,15 @@ Every variable is listed with its default in README.md. Development needs none.
 
 from __future__ import annotations
 
+import ipaddress
 import os
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlparse
 
 from django.core.exceptions import ImproperlyConfigured
+
+from config.logging import logging_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 PLACEHOLDER_SECRET = "dev-only-placeholder-secret-key-change-me"  # noqa: S105
@@ -48,11 +52,30 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in raw.split(",") if item.strip()]
 
 
+def env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
+    value = os.environ.get(name) or default
+    if value not in choices:
+        raise ImproperlyConfigured(f"{name} must be one of {', '.join(choices)}, not {value!r}")
+    return value
+
+
 def env_secret(name: str, default: str) -> str:
     value = os.environ.get(name, default)
     if not value:
         raise ImproperlyConfigured(f"{name} must not be empty")
     return value
+
+
+def is_public_host(host: str) -> bool:
+    """Can others than this machine reach `host` (an ALLOWED_HOSTS entry)? Loopback names
+    and addresses are local; `*`, `.example.org` and every other name or address are not."""
+    host = host.strip().lower()
+    if host in {"localhost", "testserver"} or host.endswith(".localhost"):
+        return False
+    try:
+        return not ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return True
 
 
 def database_from_url(url: str) -> dict:
@@ -71,6 +94,12 @@ def database_from_url(url: str) -> dict:
             "OPTIONS": {"timeout": 20, "transaction_mode": "IMMEDIATE"},
         }
     if parsed.scheme in {"postgres", "postgresql", "pgsql"}:
+        # A server that does not answer must not hold a web worker for minutes.
+        options.setdefault("connect_timeout", str(env_int("DB_CONNECT_TIMEOUT", 5)))
+        max_age: int | None = env_int("DB_CONN_MAX_AGE", 60)
+        if env_bool("DB_POOL", default=False):
+            options["pool"] = postgres_pool_options()
+            max_age = 0  # the pool keeps the connections; Django must not
         return {
             "ENGINE": "django.db.backends.postgresql",
             "NAME": unquote(parsed.path.lstrip("/")),
@@ -78,11 +107,35 @@ def database_from_url(url: str) -> dict:
             "PASSWORD": unquote(parsed.password or ""),
             "HOST": parsed.hostname or "",
             "PORT": str(parsed.port or ""),
-            "CONN_MAX_AGE": env_int("DB_CONN_MAX_AGE", 60),
+            "CONN_MAX_AGE": max_age,
             "CONN_HEALTH_CHECKS": True,
             "OPTIONS": options,
         }
     raise ImproperlyConfigured(f"DATABASE_URL scheme {parsed.scheme!r} is not supported")
+
+
+def postgres_pool_options() -> dict:
+    """psycopg's connection pool, per process: for threaded workers (GUNICORN_THREADS > 1),
+    where it caps the connections a process opens. Each connection is checked when taken,
+    so a pool outlives a PostgreSQL restart."""
+    from psycopg_pool import ConnectionPool
+
+    return {
+        "min_size": env_int("DB_POOL_MIN_SIZE", 2),
+        "max_size": env_int("DB_POOL_MAX_SIZE", 8),
+        "timeout": env_int("DB_POOL_TIMEOUT", 10),
+        "check": ConnectionPool.check_connection,
+    }
+
+
+def replica_databases(urls: list[str]) -> dict[str, dict]:
+    """Read replicas as aliases replica1, replica2…; tests read them as the primary."""
+    replicas = {}
+    for number, url in enumerate(urls, start=1):
+        replica = database_from_url(url)
+        replica["TEST"] = {"MIRROR": "default"}
+        replicas[f"replica{number}"] = replica
+    return replicas
 
 
 DEBUG = env_bool("DEBUG", default=True)
@@ -93,6 +146,13 @@ SITE_NAME = env_str("SITE_NAME", "Marginalia")
 
 if not DEBUG and SECRET_KEY == PLACEHOLDER_SECRET:
     raise ImproperlyConfigured("Set SECRET_KEY: production refuses the placeholder key")
+# DEBUG shows stack traces, settings and SQL to whoever triggers an error: never on a host
+# that others can reach.
+if DEBUG and (exposed := [host for host in ALLOWED_HOSTS if is_public_host(host)]):
+    raise ImproperlyConfigured(
+        f"DEBUG is on while ALLOWED_HOSTS names public hosts ({', '.join(exposed)}): "
+        "set DEBUG=false (and a SECRET_KEY) to serve them"
+    )
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -105,13 +165,19 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI served from here, not a CDN (CSP: 'self' only)
     "simple_history",
+    "csp",
+    "axes",
     "sources",
     "annotations",
 ]
 
 MIDDLEWARE = [
+    # First, so that a database outage anywhere below answers 503 (config/health.py).
+    "config.health.DatabaseUnavailableMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -120,6 +186,10 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Values no column can hold (NUL, numbers past 64 bits) answer 400, not 500.
+    "config.security.BadInputMiddleware",
+    # Last: turns a locked-out sign-in into the lockout page (config/security.py).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -136,6 +206,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "sources.context_processors.site",
+                "sources.collab.nav_context",
             ],
         },
     },
@@ -145,12 +216,23 @@ DATABASES = {
     "default": database_from_url(env_str("DATABASE_URL", "sqlite:///var/marginalia.sqlite3"))
 }
 DATABASES["default"]["ATOMIC_REQUESTS"] = True
+# Read replicas (PostgreSQL streaming replication): safe requests read from them, writes and
+# whoever just wrote go to the primary (config/routers.py).
+DATABASES |= replica_databases(env_list("DATABASE_REPLICA_URLS", []))
+if len(DATABASES) > 1:
+    DATABASE_ROUTERS = ["config.routers.PrimaryReplicaRouter"]
+    MIDDLEWARE.insert(1, "config.routers.ReplicaReadsMiddleware")
+REPLICA_PIN_SECONDS = env_int("REPLICA_PIN_SECONDS", 10)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+AUTHENTICATION_BACKENDS = [
+    "config.security.LoginThrottleBackend",  # refuses a locked-out sign-in before checking it
+    "django.contrib.auth.backends.ModelBackend",
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
@@ -162,7 +244,7 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "var" / "static"
+STATIC_ROOT = Path(env_str("STATIC_ROOT", str(BASE_DIR / "var" / "static")))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -183,6 +265,13 @@ CACHES = {
         "OPTIONS": {"MAX_ENTRIES": 50_000},
     }
 }
+# With a shared cache, sessions are read from it and written through to the database: one
+# query less per page. A per-process cache would serve one process's stale copy, so not then.
+SESSION_ENGINE = (
+    "django.contrib.sessions.backends.cached_db"
+    if CACHE_URL
+    else "django.contrib.sessions.backends.db"
+)
 
 # Uploads: one limit for every file a user sends (texts, metadata exports).
 MAX_UPLOAD_BYTES = env_int("MAX_UPLOAD_BYTES", 20 * 1024 * 1024)
@@ -191,13 +280,18 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        # Token first: bad credentials then answer 401 with WWW-Authenticate: Token.
+        # Tokens first: bad credentials then answer 401 with WWW-Authenticate. Personal
+        # tokens (sources/tokens.py, `mgl_…`), then DRF's single legacy token per user.
+        "sources.tokens.ApiTokenAuthentication",
         "rest_framework.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
+    # JSON only: the interactive explorer is /api/docs/ (Swagger UI, served under the strict
+    # Content-Security-Policy); DRF's browsable API needs inline styles.
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    "DEFAULT_PAGINATION_CLASS": "config.security.BoundedLimitOffsetPagination",
     "PAGE_SIZE": 50,
 }
 SPECTACULAR_SETTINGS = {
@@ -206,6 +300,14 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "0.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    # Two choice sets share the field name "relation": name their enums apart.
+    "ENUM_NAME_OVERRIDES": {
+        "LinkRelationEnum": "sources.models.LinkRelation",
+        "EventRelationEnum": "annotations.models.EventRelation",
+    },
 }
 
 SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", default=not DEBUG)
@@ -213,12 +315,80 @@ CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31_536_000)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=False)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", default=False)
+SECURE_REFERRER_POLICY = "same-origin"
+SESSION_COOKIE_HTTPONLY = True
+
+# Content-Security-Policy (django-csp): scripts, styles, fonts and images from this server
+# only; no inline script or style, no eval, no plugins, no framing, forms post here only.
+# Server data reaches scripts through json_script (type="application/json", not executed).
+CSP_REPORTS_TO = env_str("CSP_REPORT_URI", "")
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+        **({"report-uri": [CSP_REPORTS_TO]} if CSP_REPORTS_TO else {}),
+    }
+}
+
+# Sign-in throttling (django-axes): after LOGIN_FAILURE_LIMIT failures for one user name
+# from one address, that pair waits LOGIN_LOCKOUT_MINUTES. Locking the pair, not the name,
+# keeps a stranger from locking a colleague out by typing their name.
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_LOCKOUT_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "sources/collab_locked_out.html"
+AXES_VERBOSE = False
+# Behind the TLS proxy the client's address is the proxy's last X-Forwarded-For entry.
+AXES_IPWARE_PROXY_COUNT = 1 if env_bool("BEHIND_TLS_PROXY", default=False) else None
+AXES_IPWARE_META_PRECEDENCE_ORDER = (
+    ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"] if AXES_IPWARE_PROXY_COUNT else ["REMOTE_ADDR"]
+)
 if env_bool("BEHIND_TLS_PROXY", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+# Background jobs (sources/jobs.py): run in the request ("inline", development and tests) or
+# queued for Celery workers ("celery", production; CELERY_BROKER_URL names Redis).
+TASK_QUEUE = env_choice("TASK_QUEUE", "inline", ("inline", "celery"))
+JOB_THRESHOLD_BYTES = env_int("JOB_THRESHOLD_BYTES", 1_000_000)
+JOB_MAX_ATTEMPTS = env_int("JOB_MAX_ATTEMPTS", 3)
+JOB_TIME_LIMIT = env_int("JOB_TIME_LIMIT", 3600)
+CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "redis://127.0.0.1:6379/0")
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A message is redelivered when its worker has not acknowledged it for this long: longer
+# than the longest job, or a running job would be delivered twice (sources/jobs.py locks).
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env_int("JOB_VISIBILITY_TIMEOUT", JOB_TIME_LIMIT + 600),
+    # Look for messages of lost workers every 10 s (one cheap Redis query) once their
+    # visibility timeout has passed, rather than kombu's default of every 100 s.
+    "unacked_restore_interval": 10,
+    "unacked_restore_throttle": 1,
 }
+CELERY_TASK_DEFAULT_QUEUE = env_str("JOB_QUEUE_NAME", "marginalia")
+# Acknowledge after the job, and give the message back if the worker dies mid-job.
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
+CELERY_TASK_SOFT_TIME_LIMIT = JOB_TIME_LIMIT
+CELERY_TASK_TIME_LIMIT = JOB_TIME_LIMIT + 60
+CELERY_TASK_IGNORE_RESULT = True  # a job's state and result live in its Job row
+CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False  # workers log through LOGGING below, as JSON
+
+# JSON lines in production (config/logging.py), plain text while developing.
+LOG_LEVEL = env_str("LOG_LEVEL", "INFO").upper()
+LOG_FORMAT = env_choice("LOG_FORMAT", "text" if DEBUG else "json", ("json", "text"))
+LOGGING = logging_config(level=LOG_LEVEL, fmt=LOG_FORMAT)

@@ -17,6 +17,8 @@ urlpatterns = [
     path("api/", include("sources.api_urls")),
     path("", include("annotations.urls")),
     path("", include("annotations.claim_urls")),
+    path("", include("sources.job_urls")),
+    path("", include("sources.reuse_urls")),
     path("", include("sources.urls")),
     path("", include("sources.collab_urls")),
 ]

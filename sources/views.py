@@ -21,6 +21,7 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from sources import jobs
 from sources.access import (
     get_import_for_user,
     get_library_for_user,
@@ -45,6 +46,8 @@ from sources.metadata_import import import_metadata
 from sources.models import (
     WRITE_ROLES,
     ImportRun,
+    Job,
+    JobKind,
     Library,
     Membership,
     Role,
@@ -329,6 +332,8 @@ def text_create(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "GET" or not form.is_valid():
         return render(request, "sources/text_form.html", context, status=_status(request))
     try:
+        if jobs.runs_in_background(form.cleaned_data["file"]):
+            return redirect(_enqueue_text(request, source, form.cleaned_data))
         text = _import_text(request, source, form.cleaned_data)
     except UploadError as error:
         return _upload_refused(request, "sources/text_form.html", context, error)
@@ -357,10 +362,35 @@ def import_create(request: HttpRequest, slug: str) -> HttpResponse:
     if request.method == "GET" or not form.is_valid():
         return render(request, "sources/import_form.html", context, status=_status(request))
     try:
+        if jobs.runs_in_background(form.cleaned_data["file"]):
+            return redirect(_enqueue_import(request, library, form.cleaned_data))
         run = _import_metadata(request, library, form.cleaned_data)
     except UploadError as error:
         return _upload_refused(request, "sources/import_form.html", context, error)
     return redirect("import-detail", pk=run.pk)
+
+
+def _enqueue_text(request: HttpRequest, source: Source, data: dict[str, Any]) -> Job:
+    """A large file is imported by a background job; the job page shows its progress."""
+    return jobs.enqueue(
+        JobKind.IMPORT_TEXT,
+        library=source.library,
+        user=request.user,
+        upload=data["file"],
+        source=source,
+        encoding=data["encoding"] or "",
+        note=data["note"],
+    )
+
+
+def _enqueue_import(request: HttpRequest, library: Library, data: dict[str, Any]) -> Job:
+    return jobs.enqueue(
+        JobKind.IMPORT_METADATA,
+        library=library,
+        user=request.user,
+        upload=data["file"],
+        format=data["format"] or "",
+    )
 
 
 def _import_metadata(request: HttpRequest, library: Library, data: dict[str, Any]) -> ImportRun:

@@ -1,0 +1,151 @@
+"""Security glue that settings and urls point to: the login throttle's backend and the
+error handlers that never show a stack trace."""
+
+from __future__ import annotations
+
+import logging
+
+from axes.backends import AxesStandaloneBackend
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.template import loader
+from django.template.exceptions import TemplateDoesNotExist
+from rest_framework.pagination import LimitOffsetPagination
+
+logger = logging.getLogger("marginalia.security")
+
+
+class LoginThrottleBackend(AxesStandaloneBackend):
+    """django-axes' lockout check for sign-ins over HTTP.
+
+    Authentication without a request (the test client's `login`, `manage.py` commands, a
+    shell) is not an attempt from the network, so there is nothing to throttle: the check
+    steps aside and the next backend (ModelBackend) decides."""
+
+    def authenticate(self, request: HttpRequest | None, *args, **kwargs) -> None:
+        if request is None:
+            return None
+        return super().authenticate(request, *args, **kwargs)
+
+
+def wants_json(request: HttpRequest) -> bool:
+    accept = request.headers.get("Accept", "")
+    return request.path.startswith("/api/") or (
+        "application/json" in accept and "text/html" not in accept
+    )
+
+
+def server_error(request: HttpRequest, template_name: str = "500.html") -> HttpResponse:
+    """handler500: a friendly page (JSON under /api/), never a trace. Rendered without a
+    request context: whatever broke (the database, a context processor) must not break
+    the error page too."""
+    if wants_json(request):
+        return JsonResponse(
+            {"detail": "Something went wrong on our side. It has been logged; try again later."},
+            status=500,
+        )
+    try:
+        body = loader.get_template(template_name).render()
+    except TemplateDoesNotExist:
+        body = "<h1>Server error (500)</h1>"
+    return HttpResponse(body, status=500)
+
+
+def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """handler400 (a forged Host header, a malformed request): named, never a trace."""
+    message = "The request was malformed and could not be read."
+    if wants_json(request):
+        return JsonResponse({"detail": message}, status=400)
+    return HttpResponse(loader.get_template("400.html").render({"message": message}), status=400)
+
+
+class BoundedLimitOffsetPagination(LimitOffsetPagination):
+    """DRF's limit/offset pages with both numbers bounded: `?offset=10**30` would overflow
+    the database's 64-bit integers (a 500) instead of answering an empty page."""
+
+    max_limit = 1000
+    max_offset = 2**62
+
+    def get_offset(self, request: HttpRequest) -> int:
+        return min(super().get_offset(request), self.max_offset)
+
+
+INT64_MAX = 2**63 - 1
+NUL_MESSAGE = "contains a NUL character (\\u0000), which text cannot hold"
+
+
+class BadInputMiddleware:
+    """A safety net under the forms and serializers: a value no database column can hold
+    answers 400 naming the parameter, never 500.
+
+    - a NUL character in a query parameter, form field or JSON body is refused up front
+      (PostgreSQL cannot store it in text; SQLite would truncate at it);
+    - a number past 64 bits that reached a query (SQLite: OverflowError; PostgreSQL:
+      numeric value out of range) is reported by the parameter that carried it.
+    """
+
+    def __init__(self, get_response) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        where = nul_parameter(request)
+        if where is not None:
+            return refuse(request, f"{where} {NUL_MESSAGE}.")
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if not is_out_of_range(exception):
+            return None
+        name = huge_number_parameter(request)
+        what = f"{name}: the number" if name else "A number in the request"
+        logger.warning("refused an out-of-range number: %s", exception)
+        return refuse(request, f"{what} is too large (the largest is {INT64_MAX}).")
+
+
+def nul_parameter(request: HttpRequest) -> str | None:
+    for source in (request.GET, _form_data(request)):
+        for name, values in source.lists():
+            if "\x00" in name or any("\x00" in value for value in values):
+                return name.replace("\x00", "\\u0000")
+    if _is_json(request) and b"\\u0000" in request.body:
+        return "The JSON body"
+    return None
+
+
+def _form_data(request: HttpRequest):
+    content_type = request.content_type or ""
+    if request.method == "POST" and content_type == "application/x-www-form-urlencoded":
+        return request.POST
+    return request.GET.__class__()  # multipart fields are checked by their forms
+
+
+def _is_json(request: HttpRequest) -> bool:
+    return request.method not in ("GET", "HEAD") and "json" in (request.content_type or "")
+
+
+def is_out_of_range(exception: Exception) -> bool:
+    from django.db import DataError
+
+    if isinstance(exception, OverflowError):
+        return True
+    cause = getattr(exception, "__cause__", None)
+    return isinstance(exception, DataError) and getattr(cause, "sqlstate", "") == "22003"
+
+
+def huge_number_parameter(request: HttpRequest) -> str | None:
+    """The parameter (query or form) that holds a number past 64 bits, if one does."""
+    for source in (request.GET, _form_data(request)):
+        for name, values in source.lists():
+            if any(_too_big(value) for value in values):
+                return name
+    return None
+
+
+def _too_big(value: str) -> bool:
+    digits = value.strip().lstrip("+-")
+    return digits.isdigit() and int(digits) > INT64_MAX
+
+
+def refuse(request: HttpRequest, message: str) -> HttpResponse:
+    if wants_json(request):
+        return JsonResponse({"detail": message}, status=400)
+    return HttpResponse(loader.get_template("400.html").render({"message": message}), status=400)
