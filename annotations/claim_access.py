@@ -10,11 +10,12 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
 from annotations.models import Claim, ClaimEvent, Event, Evidence
+from sources.access import locked_for_write
 
 
 def get_claim_for_user(user: Any, pk: int, *, write: bool = False) -> Claim:
     claim = Claim.objects.visible_to(user).select_related("library", "creator").filter(pk=pk)
-    found = claim.first()
+    found = locked_for_write(claim, write).first()
     if found is None:
         raise Http404("No such claim.")
     if write and not Claim.objects.editable_by(user).filter(pk=pk).exists():
@@ -24,7 +25,7 @@ def get_claim_for_user(user: Any, pk: int, *, write: bool = False) -> Claim:
 
 def get_evidence_for_user(user: Any, pk: int, *, write: bool = False) -> Evidence:
     rows = Evidence.objects.visible_to(user).select_related("claim", "library", "annotation")
-    found = rows.filter(pk=pk).first()
+    found = locked_for_write(rows.filter(pk=pk), write).first()
     if found is None:
         raise Http404("No such evidence.")
     if write and not Evidence.objects.editable_by(user).filter(pk=pk).exists():
@@ -34,7 +35,7 @@ def get_evidence_for_user(user: Any, pk: int, *, write: bool = False) -> Evidenc
 
 def get_event_for_user(user: Any, pk: int, *, write: bool = False) -> Event:
     found = Event.objects.visible_to(user).select_related("library", "parent").filter(pk=pk)
-    event = found.first()
+    event = locked_for_write(found, write).first()
     if event is None:
         raise Http404("No such event.")
     if write and not event.library.can_edit(user):

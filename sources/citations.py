@@ -160,7 +160,8 @@ CACHE_PREFIX = "cite:v1:"
 CACHE_TIMEOUT = 60 * 60 * 24 * 30  # content-addressed: a key never goes stale, only unused
 PANDOC_TIMEOUT = 600
 CHUNK_SIZE = 2500  # misses per pandoc process; chunks run in parallel on every core
-STYLE_ID = re.compile(r"[a-z0-9][a-z0-9.\-]*")
+# Bounded: a longer name cannot be a style, and would overflow the file system's name limit.
+STYLE_ID = re.compile(r"[a-z0-9][a-z0-9.\-]{0,199}")
 SPACER_ID = "marginalia-spacer"
 
 

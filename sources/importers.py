@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import codecs
 import io
-import itertools
 import math
 import re
 import unicodedata
@@ -27,7 +26,7 @@ from pypdf import PasswordType, PdfReader
 from pypdf.errors import DependencyError
 
 from sources.models import SourceText, canonical_text
-from sources.sanitize import clean_html
+from sources.sanitize import MARKDOWN, clean_html_in_parts
 from sources.uploads import UploadError, read_upload
 
 if TYPE_CHECKING:
@@ -453,63 +452,6 @@ def _from_markdown(raw: str, *, name: str, encoding: str) -> ExtractedText:
     return ExtractedText(
         text=text, html_raw=raw, html=html, media_type="text/markdown", encoding=encoding
     )
-
-
-# Containers whose children stay valid when cleaned apart from them (not tables: a <tr>
-# alone is dropped by the HTML parser).
-_SPLITTABLE = frozenset(
-    {
-        "[document]", "html", "body", "div", "article", "section", "main", "header", "aside",
-        "blockquote", "figure", "center", "ul", "ol", "dl",
-    }
-)  # fmt: skip
-_CLEAN_PART = 2_000  # nodes: about 50 KB of ordinary prose
-MARKDOWN = {"extensions": ["extra", "sane_lists"], "output_format": "html"}  # as render_markdown
-
-
-def clean_html_in_parts(node: Tag, depth: int = 0) -> str:
-    """`clean_html` of a parsed page, a part at a time. bleach's html5lib tree walker is
-    quadratic in the number of siblings (measured: 0.5 MB of flat paragraphs 5.5 s, 2 MB
-    78 s), so a container of more than ~2,000 nodes is cleaned child group by child group;
-    the result is the same, in linear time."""
-    if node.name not in _SPLITTABLE or _size(node) < _CLEAN_PART or depth > 20:
-        return clean_html(_markup(node))
-    opening, closing = _clean_shell(node)
-    parts, batch, size = [opening], [], 0
-    for child in node.contents:
-        child_size = _size(child)
-        if child_size >= _CLEAN_PART and isinstance(child, Tag) and child.name in _SPLITTABLE:
-            parts += [clean_html("".join(batch)), clean_html_in_parts(child, depth + 1)]
-            batch, size = [], 0
-            continue
-        if size + child_size > _CLEAN_PART and batch:
-            parts.append(clean_html("".join(batch)))
-            batch, size = [], 0
-        batch.append(_markup(child))
-        size += child_size
-    parts += [clean_html("".join(batch)), closing]
-    return "".join(parts)
-
-
-def _size(node: object) -> int:
-    """Nodes in `node`, counted up to _CLEAN_PART only (so that asking is cheap)."""
-    if not isinstance(node, Tag):
-        return 1
-    return 1 + sum(1 for _ in itertools.islice(node.descendants, _CLEAN_PART))
-
-
-def _markup(node: object) -> str:
-    """A node as HTML; text escaped (str() of a text node would not be)."""
-    return node.decode() if isinstance(node, Tag) else node.output_ready()
-
-
-def _clean_shell(node: Tag) -> tuple[str, str]:
-    """The cleaned start and end tags of `node` ("", "" if bleach strips the element)."""
-    if node.name == "[document]":
-        return "", ""
-    shell = clean_html(str(BeautifulSoup("", "html.parser").new_tag(node.name, attrs=node.attrs)))
-    closing = f"</{node.name}>"
-    return (shell.removesuffix(closing), closing) if shell.endswith(closing) else ("", "")
 
 
 def _prune(soup: BeautifulSoup) -> None:

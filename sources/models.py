@@ -8,13 +8,17 @@ from __future__ import annotations
 
 import hashlib
 import unicodedata
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
-from django.db.models import Q
+from django.db.models import Case, Exists, F, IntegerField, OuterRef, Q, Subquery, Value, When
+from django.db.models.functions import Concat, Lower
+from django.db.models.lookups import Contains
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.text import slugify
 from simple_history.models import HistoricalRecords
 
@@ -22,6 +26,8 @@ from sources.citekeys import assign_citation_key
 from sources.dates import edtf_bounds
 
 if TYPE_CHECKING:
+    import datetime as dt
+
     from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 
     AnyUser = AbstractBaseUser | AnonymousUser
@@ -144,12 +150,113 @@ class SourceKind(models.TextChoices):
     SECONDARY = "secondary", "Secondary"
 
 
+def folded_contains(field: str, text: str) -> Contains:
+    """`field` contains `text`, ignoring case in every script: SQLite's LIKE folds only
+    ASCII, so both sides are lowered first (SQLite gets Python's LOWER: sources/sqlite.py)."""
+    return Contains(Lower(field), Lower(Value(text)))
+
+
+# Sort keys of the source lists (`-key` reverses one); the pk breaks the last ties.
+SOURCE_ORDERINGS = {
+    "issued": (F("issued_earliest"), F("issued_latest"), Lower("title")),
+    "title": (Lower("title"), F("issued_earliest")),
+    "creator": (F("first_creator"), Lower("title")),
+    "citation_key": (F("citation_key"),),
+    "created": (F("created"),),
+    "modified": (F("modified"),),
+}
+
+
 class SourceQuerySet(models.QuerySet):
     def visible_to(self, user: AnyUser) -> SourceQuerySet:
         return self.filter(library__in=Library.objects.visible_to(user))
 
     def editable_by(self, user: AnyUser) -> SourceQuerySet:
         return self.filter(library__in=Library.objects.editable_by(user))
+
+    def matching(
+        self,
+        *,
+        title: str = "",
+        creator: str = "",
+        kind: str = "",
+        csl_type: str = "",
+        issued_from: dt.date | None = None,
+        issued_to: dt.date | None = None,
+    ) -> SourceQuerySet:
+        """The sources that pass every filter given; an empty filter lets all through."""
+        sources = self.search_title(title).issued_overlapping(issued_from, issued_to)
+        if creator:
+            sources = sources.by_creator(creator)
+        if kind:
+            sources = sources.filter(kind=kind)
+        if csl_type:
+            sources = sources.filter(csl_type=csl_type)
+        return sources
+
+    def search_title(self, text: str) -> SourceQuerySet:
+        """Sources whose title holds every word of `text`, in any case and script."""
+        sources = self
+        for word in text.split():
+            sources = sources.filter(folded_contains("title", word))
+        return sources
+
+    def by_creator(self, name: str) -> SourceQuerySet:
+        """Sources with one creator whose names hold every word of `name`: "Mao Zedong"
+        and "Zedong, Mao" find Mao; "Stalin Mao" finds no one. EXISTS rather than a join,
+        so that a source with two matching creators is listed once."""
+        creators = Creator.objects.filter(source=OuterRef("pk"))
+        for word in name.replace(",", " ").split():
+            creators = creators.filter(
+                Q(folded_contains("family", word))
+                | Q(folded_contains("given", word))
+                | Q(folded_contains("literal", word))
+            )
+        return self.filter(Exists(creators))
+
+    def issued_overlapping(self, start: dt.date | None, end: dt.date | None) -> SourceQuerySet:
+        """Sources whose possible dates overlap [start, end], either end open: "196X"
+        overlaps 1965, an open-ended "../1950" reaches as far back as asked, and a source
+        without a date never matches a range."""
+        sources = self
+        if start:
+            sources = sources.filter(
+                Q(issued_latest__gte=start)
+                | Q(issued_latest__isnull=True, issued_earliest__isnull=False)
+            )
+        if end:
+            sources = sources.filter(
+                Q(issued_earliest__lte=end)
+                | Q(issued_earliest__isnull=True, issued_latest__isnull=False)
+            )
+        return sources
+
+    def ordered_by(self, key: str) -> SourceQuerySet:
+        """Sorted by a key of SOURCE_ORDERINGS, `-key` reversed; what has no date or no
+        creator comes last either way."""
+        descending, name = key.startswith("-"), key.lstrip("-")
+        terms = [*SOURCE_ORDERINGS[name], F("pk")]
+        sources = self.alias(first_creator=first_creator_name()) if name == "creator" else self
+        return sources.order_by(
+            *(t.desc(nulls_last=True) if descending else t.asc(nulls_last=True) for t in terms)
+        )
+
+
+def first_creator_name() -> Subquery:
+    """The sort name of a source's first author (or first creator of any role)."""
+    creators = (
+        Creator.objects.filter(source=OuterRef("pk"))
+        .annotate(
+            author_first=Case(
+                When(role=CreatorRole.AUTHOR, then=Value(0)),
+                default=Value(1),
+                output_field=IntegerField(),
+            ),
+            sort_name=Lower(Concat("family", "literal", Value(" "), "given")),
+        )
+        .order_by("author_first", "order", "pk")
+    )
+    return Subquery(creators.values("sort_name")[:1])
 
 
 class SourceManager(models.Manager.from_queryset(SourceQuerySet)):  # type: ignore[misc]
@@ -599,3 +706,237 @@ class SourceLinkPassage(models.Model):
     @property
     def object_quote(self) -> str:
         return self.object_text.text[self.object_start : self.object_end]
+
+
+class JobKind(models.TextChoices):
+    IMPORT_METADATA = "import-metadata", "Metadata import"
+    IMPORT_TEXT = "import-text", "Text import"
+    REANCHOR = "reanchor", "Re-anchoring"
+    EXPORT = "export", "Export"
+    REINDEX = "reindex", "Search re-indexing"
+    BACKUP = "backup", "Library backup"
+
+
+class JobState(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    SUCCEEDED = "succeeded", "Succeeded"
+    FAILED = "failed", "Failed"
+
+
+class JobQuerySet(models.QuerySet):
+    def visible_to(self, user: AnyUser) -> JobQuerySet:
+        """A library's jobs to its members; one's own jobs; site-wide jobs to staff."""
+        if not user.is_authenticated:
+            return self.none()
+        members = Library.objects.filter(memberships__user=user).values("pk")
+        visible = Q(user=user) | Q(library__in=members)
+        if user.is_staff:
+            visible |= Q(library__isnull=True)
+        return self.filter(visible)
+
+
+class Job(models.Model):
+    """Long work run in the background (`sources/jobs.py`): its input, progress and outcome."""
+
+    kind = models.CharField(max_length=20, choices=JobKind.choices)
+    library = models.ForeignKey(
+        Library, null=True, blank=True, on_delete=models.CASCADE, related_name="jobs"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    state = models.CharField(max_length=10, choices=JobState.choices, default=JobState.QUEUED)
+    done = models.PositiveIntegerField(default=0)
+    total = models.PositiveIntegerField(default=0)
+    message = models.CharField(max_length=500, blank=True)
+    params = models.JSONField(default=dict, blank=True)
+    upload = models.BinaryField(
+        blank=True, default=b"", help_text="The input file, kept until success."
+    )
+    upload_name = models.CharField(max_length=255, blank=True)
+    result = models.JSONField(default=dict, blank=True)
+    output = models.BinaryField(blank=True, default=b"", help_text="A file the job made.")
+    output_name = models.CharField(max_length=255, blank=True)
+    output_type = models.CharField(max_length=100, blank=True)
+    error = models.TextField(blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    task_id = models.CharField(max_length=64, blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+    started = models.DateTimeField(null=True, blank=True)
+    finished = models.DateTimeField(null=True, blank=True)
+    heartbeat = models.DateTimeField(null=True, blank=True)
+
+    objects = JobQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created"]
+        indexes = [models.Index(fields=["library", "-created"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} #{self.pk} ({self.state})"
+
+    def get_absolute_url(self) -> str:
+        return reverse("job-detail", args=[self.pk])
+
+    @property
+    def is_finished(self) -> bool:
+        return self.state in (JobState.SUCCEEDED, JobState.FAILED)
+
+    @property
+    def percent(self) -> int | None:
+        """How far, 0–100; None while the amount of work is not known yet."""
+        if self.state == JobState.SUCCEEDED:
+            return 100
+        return min(100, self.done * 100 // self.total) if self.total else None
+
+    @property
+    def is_stale(self) -> bool:
+        """Queued or running far past any time limit: its worker and message were lost."""
+        if self.is_finished:
+            return False
+        last_sign = self.heartbeat or self.started or self.created
+        limit = timedelta(seconds=2 * settings.JOB_TIME_LIMIT)
+        return last_sign is not None and timezone.now() - last_sign > limit
+
+    @property
+    def is_retryable(self) -> bool:
+        return self.state == JobState.FAILED or self.is_stale
+
+    def mark_running(self) -> None:
+        self.state, self.attempts = JobState.RUNNING, self.attempts + 1
+        self.started = self.heartbeat = timezone.now()
+        if self.attempts > 1:
+            self.message = f"Attempt {self.attempts}: the previous worker stopped."
+        self.save(update_fields=["state", "attempts", "started", "heartbeat", "message"])
+
+    def mark_succeeded(self, result: dict) -> None:
+        self.state, self.result, self.error, self.message = JobState.SUCCEEDED, result, "", ""
+        self.done = self.total = max(self.total, self.done, 1)
+        self.finished = self.heartbeat = timezone.now()
+        self.upload = b""  # the input is in the library now
+        self.save()
+
+    def mark_failed(self, error: str) -> None:
+        self.state, self.error = JobState.FAILED, error
+        self.finished = timezone.now()
+        self.output, self.output_name, self.output_type = b"", "", ""
+        fields = ["state", "error", "finished", "done", "total", "message"]
+        self.save(update_fields=[*fields, "output", "output_name", "output_type"])
+
+    def reset_for_retry(self, *, task_id: str) -> None:
+        self.state, self.task_id, self.error, self.message = JobState.QUEUED, task_id, "", ""
+        self.done = self.total = self.attempts = 0
+        self.started = self.finished = self.heartbeat = None
+        self.result = {}
+        self.save()
+
+    def set_output(self, data: bytes, *, name: str, content_type: str) -> None:
+        """A file for the job's owner to download, saved with the job's success."""
+        self.output, self.output_name, self.output_type = data, name[:255], content_type[:100]
+
+
+# --- Collaboration: invitations and personal API tokens --------------------------------
+# The work (who may invite, the last owner, hashing keys) lives in `collab.py` and
+# `tokens.py`; these rows only record it.
+
+
+class InvitationState(models.TextChoices):
+    PENDING = "pending", "Pending"
+    ACCEPTED = "accepted", "Accepted"
+    DECLINED = "declined", "Declined"
+    WITHDRAWN = "withdrawn", "Withdrawn"
+
+
+class InvitationQuerySet(models.QuerySet):
+    def pending(self) -> InvitationQuerySet:
+        return self.filter(state=InvitationState.PENDING)
+
+    def addressed_to(self, user: AnyUser) -> InvitationQuerySet:
+        """Pending invitations for `user`: to their account, or to their e-mail address
+        from before they had one."""
+        if not user.is_authenticated:
+            return self.none()
+        mine = Q(invitee=user)
+        if user.email:
+            mine |= Q(invitee__isnull=True, email=user.email.strip().lower())
+        return self.pending().filter(mine)
+
+
+class Invitation(models.Model):
+    """An owner's offer of a role in a library, to a user or to an e-mail address."""
+
+    library = models.ForeignKey(Library, on_delete=models.CASCADE, related_name="invitations")
+    invitee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="invitations",
+    )
+    email = models.EmailField(
+        blank=True, help_text="Lower-cased; the invitation waits for whoever registers it."
+    )
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.VIEWER)
+    state = models.CharField(
+        max_length=10, choices=InvitationState.choices, default=InvitationState.PENDING
+    )
+    message = models.CharField(max_length=500, blank=True)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created = models.DateTimeField(auto_now_add=True)
+    responded = models.DateTimeField(null=True, blank=True)
+
+    objects = InvitationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["library", "invitee"],
+                condition=Q(state="pending", invitee__isnull=False),
+                name="one_pending_invitation_per_user",
+            ),
+            models.UniqueConstraint(
+                fields=["library", "email"],
+                condition=Q(state="pending", invitee__isnull=True),
+                name="one_pending_invitation_per_email",
+            ),
+            models.CheckConstraint(
+                condition=Q(invitee__isnull=False) | ~Q(email=""),
+                name="invitation_has_an_addressee",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.invitee or self.email} as {self.role} in {self.library}"
+
+    @property
+    def addressee(self) -> str:
+        return self.invitee.get_username() if self.invitee_id else self.email
+
+
+class ApiToken(models.Model):
+    """A personal API key, shown once; only its SHA-256 is stored (`tokens.py`)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"
+    )
+    name = models.CharField(max_length=100, help_text="What it is for: “Zotero sync”, “laptop”.")
+    prefix = models.CharField(max_length=12, editable=False, help_text="Shown to tell keys apart.")
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    read_only = models.BooleanField(default=False, help_text="Refuse every change made with it.")
+    created = models.DateTimeField(auto_now_add=True)
+    last_used = models.DateTimeField(null=True, blank=True, editable=False)
+    expires = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "API token"
+        ordering = ["-created", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "name"], name="token_name_unique_per_user")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"

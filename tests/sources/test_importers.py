@@ -11,7 +11,7 @@ from pypdf import PdfReader, PdfWriter
 from reportlab.lib.pdfencrypt import StandardEncryption
 from reportlab.pdfgen import canvas
 
-from sources import importers
+from sources import importers, sanitize
 from sources.importers import (
     ENCODING_CHOICES,
     extract_text,
@@ -20,7 +20,7 @@ from sources.importers import (
     safe_file_name,
 )
 from sources.models import SourceText
-from sources.sanitize import clean_html, render_markdown
+from sources.sanitize import render_markdown
 from sources.uploads import UploadError
 from tests.factories import make_source
 
@@ -292,9 +292,9 @@ def test_deeply_nested_html_does_not_exhaust_the_stack():
 
 def test_large_html_is_cleaned_in_parts_with_the_same_result(monkeypatch):
     soup = BeautifulSoup(sample("hostile-page.html").decode(), "html.parser")
-    whole = clean_html(str(soup))
-    monkeypatch.setattr(importers, "_CLEAN_PART", 4)
-    in_parts = importers.clean_html_in_parts(soup)
+    whole = sanitize._cleaner.clean(sanitize.drop_elements(str(soup), sanitize.DROP_WITH_CONTENT))
+    monkeypatch.setattr(sanitize, "_CLEAN_PART", 4)
+    in_parts = sanitize.clean_html_in_parts(soup)
     assert in_parts.split() == whole.split()
 
 

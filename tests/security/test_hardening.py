@@ -1,0 +1,212 @@
+"""Production settings, the Content-Security-Policy, sign-in throttling and error pages."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.test import Client
+from django.urls import reverse
+
+from tests.factories import PASSWORD
+
+ROOT = Path(settings.BASE_DIR)
+
+
+def start(**env: str) -> subprocess.CompletedProcess:
+    """Load the settings in a fresh process with these environment variables."""
+    clean = {k: v for k, v in os.environ.items() if k not in ("DEBUG", "SECRET_KEY")}
+    return subprocess.run(
+        [sys.executable, "-c", "import django; django.setup(); print('started')"],
+        cwd=ROOT, env={**clean, "DJANGO_SETTINGS_MODULE": "config.settings", **env},
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+
+
+# --- Production refuses to start unsafely ----------------------------------------------------
+
+
+def test_production_refuses_the_placeholder_secret():
+    result = start(DEBUG="false", ALLOWED_HOSTS="marginalia.example.org")
+    assert result.returncode != 0
+    assert "SECRET_KEY" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "hosts", ["marginalia.example.org", "*", "10.0.0.5", "127.0.0.1,.example.org"]
+)
+def test_debug_on_a_public_host_refuses_to_start(hosts):
+    result = start(DEBUG="true", ALLOWED_HOSTS=hosts)
+    assert result.returncode != 0
+    assert "DEBUG is on while ALLOWED_HOSTS names public hosts" in result.stderr
+
+
+@pytest.mark.parametrize("hosts", ["localhost,127.0.0.1", "[::1],testserver", "app.localhost"])
+def test_debug_on_this_machine_only_starts(hosts):
+    result = start(DEBUG="true", ALLOWED_HOSTS=hosts)
+    assert result.returncode == 0, result.stderr
+
+
+def test_production_settings_pass_djangos_deployment_checks():
+    env = {
+        "DEBUG": "false", "SECRET_KEY": "x" * 60 + "-a-real-secret-from-the-environment",
+        "ALLOWED_HOSTS": "marginalia.example.org", "SECURE_SSL_REDIRECT": "true",
+        "SECURE_HSTS_INCLUDE_SUBDOMAINS": "true", "SECURE_HSTS_PRELOAD": "true",
+    }  # fmt: skip
+    # The browser tests' switch for Playwright's event loop is never set in production.
+    unsafe = ("DEBUG", "SECRET_KEY", "DJANGO_ALLOW_ASYNC_UNSAFE")
+    clean = {k: v for k, v in os.environ.items() if k not in unsafe}
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT, env={**clean, **env}, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_production_cookies_are_secure_and_hsts_is_on():
+    code = (
+        "from django.conf import settings as s;"
+        "print(s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE, s.SESSION_COOKIE_HTTPONLY,"
+        " s.SECURE_HSTS_SECONDS)"
+    )
+    clean = {k: v for k, v in os.environ.items() if k not in ("DEBUG", "SECRET_KEY")}
+    env = {**clean, "DEBUG": "false", "SECRET_KEY": "s" * 64, "ALLOWED_HOSTS": "example.org",
+           "DJANGO_SETTINGS_MODULE": "config.settings"}  # fmt: skip
+    result = subprocess.run(
+        [sys.executable, "-c", f"import django; django.setup(); {code}"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert result.stdout.split() == ["True", "True", "True", "31536000"], result.stderr
+
+
+# --- Content-Security-Policy -------------------------------------------------------------------
+
+
+def test_every_page_carries_a_strict_content_security_policy(client, db):
+    policy = client.get(reverse("login"))["Content-Security-Policy"]
+    directives = dict(part.strip().split(" ", 1) for part in policy.split(";"))
+    assert directives["script-src"] == "'self'"
+    assert directives["style-src"] == "'self'"
+    assert directives["object-src"] == "'none'"
+    assert directives["frame-ancestors"] == "'none'"
+    assert "unsafe-inline" not in policy and "unsafe-eval" not in policy
+
+
+INLINE_SCRIPT = re.compile(r"<script(?![^>]*\bsrc=)(?![^>]*type=\"application/json\")[^>]*>", re.I)
+INLINE_HANDLER = re.compile(r"<[^>]*\son[a-z]+\s*=", re.I)
+INLINE_STYLE = re.compile(r"<[^>]*\sstyle\s*=", re.I)
+
+
+def templates() -> list[Path]:
+    return sorted((ROOT / "templates").rglob("*.html"))
+
+
+@pytest.mark.parametrize("path", templates(), ids=lambda p: str(p.relative_to(ROOT)))
+def test_no_template_has_inline_script_handlers_or_styles(path):
+    html = path.read_text()
+    assert not INLINE_SCRIPT.search(html), "inline <script>: move it to static/js"
+    assert not INLINE_HANDLER.search(html), "an on…= handler: attach it from static/js"
+    assert not INLINE_STYLE.search(html), "a style= attribute: use a class in static/css"
+
+
+def test_no_script_sets_inline_style_attributes_or_evaluates_strings():
+    for path in sorted((ROOT / "static" / "js").rglob("*.js")):
+        code = path.read_text()
+        assert not re.search(r"setAttribute\(\s*[\"']style", code), path
+        assert not re.search(r"\beval\(|new Function\(|setTimeout\(\s*[\"'`]", code), path
+
+
+# --- Sign-in throttling ---------------------------------------------------------------
+
+
+def sign_in(client: Client, password: str, address: str = "192.0.2.10"):
+    return client.post(
+        reverse("login"), {"username": "alice", "password": password}, REMOTE_ADDR=address
+    )
+
+
+def test_repeated_failed_sign_ins_lock_that_name_from_that_address(alice, settings):
+    settings.AXES_FAILURE_LIMIT = 3
+    client = Client()
+    for _ in range(3):
+        assert sign_in(client, "wrong").status_code in (200, 429)
+    locked = sign_in(client, PASSWORD)
+    assert locked.status_code == 429
+    assert "Too many failed sign-ins" in locked.content.decode()
+    assert "_auth_user_id" not in client.session
+    elsewhere = sign_in(Client(), PASSWORD, address="198.51.100.7")
+    assert elsewhere.status_code == 302  # a colleague elsewhere is not locked out
+
+
+def test_a_successful_sign_in_resets_the_count(alice, settings):
+    settings.AXES_FAILURE_LIMIT = 3
+    client = Client()
+    sign_in(client, "wrong")
+    sign_in(client, "wrong")
+    assert sign_in(client, PASSWORD).status_code == 302
+    client.logout()
+    sign_in(client, "wrong")
+    sign_in(client, "wrong")
+    assert sign_in(client, PASSWORD).status_code == 302
+
+
+# --- Error pages ------------------------------------------------------------------------
+
+
+@pytest.fixture
+def broken_home(monkeypatch, settings):
+    """The home page raises, as a bug would, with DEBUG off."""
+    settings.DEBUG = False
+
+    class Broken:
+        class objects:
+            @staticmethod
+            def visible_to(user):
+                raise RuntimeError("secret internals: /srv/marginalia/settings.py line 42")
+
+    monkeypatch.setattr("sources.views.Library", Broken)
+
+
+def test_a_server_error_shows_a_friendly_page_without_a_trace(broken_home, db):
+    client = Client(raise_request_exception=False)
+    response = client.get(reverse("home"))
+    assert response.status_code == 500
+    html = response.content.decode()
+    assert "Something went wrong on our side" in html
+    assert "secret internals" not in html and "Traceback" not in html
+
+
+def test_a_server_error_under_the_api_answers_json(db, settings, monkeypatch):
+    settings.DEBUG = False
+
+    def boom(*args, **kwargs):
+        raise RuntimeError("secret internals")
+
+    monkeypatch.setattr("sources.api.filter_sources", boom)
+    response = Client(raise_request_exception=False).get("/api/sources/")
+    assert response.status_code == 500
+    assert response.json() == {
+        "detail": "Something went wrong on our side. It has been logged; try again later."
+    }
+
+
+def test_a_forged_host_gets_a_400_naming_no_internals(db, settings):
+    settings.DEBUG = False
+    response = Client().get("/", HTTP_HOST="evil.example.com")
+    assert response.status_code == 400
+    assert "could not be read" in response.content.decode()
+    assert "ALLOWED_HOSTS" not in response.content.decode()
+
+
+def test_unknown_pages_and_forbidden_actions_have_friendly_pages(as_user, library, source, vera):
+    missing = as_user(vera).get("/no/such/page/")
+    assert missing.status_code == 404
+    assert "This page is not here" in missing.content.decode()
+    forbidden = as_user(vera).post(reverse("source-delete", args=[source.pk]))
+    assert forbidden.status_code == 403
+    assert "You cannot do this here" in forbidden.content.decode()

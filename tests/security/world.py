@@ -1,0 +1,287 @@
+"""A library with one of everything, and every route of the site, discovered.
+
+The break-it tests walk what exists rather than a list: every URL pattern of the resolver
+(pages and API), filled in with the ids of objects of this world. A route whose parameter
+cannot be filled fails the walk with a message saying what to add here, so that a new
+feature is never silently left out.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from sources import backup
+from sources.models import ImportRun, Library, Role, SourceLink
+from tests.factories import (
+    add_member,
+    make_annotation,
+    make_claim,
+    make_event,
+    make_evidence,
+    make_library,
+    make_source,
+    make_text,
+    make_user,
+)
+
+# Words that only ever appear in the private library's content. An outsider or anonymous
+# visitor who is shown any of them has found a leak.
+SECRET = "Sekret"  # in every marker
+MARKERS = {
+    "library": f"{SECRET}Library Archive of the Central Committee",
+    "source": f"{SECRET}Source Ciphered telegram from Roshchin",
+    "creator": f"{SECRET}Creator",
+    "text": f"{SECRET}Text Mao said the treaty mattered more than the loan.",
+    "annotation": f"{SECRET}Annotation shared with the library",
+    "tag": f"{SECRET}Tag",
+    "claim": f"{SECRET}Claim Stalin kept Mao waiting",
+    "event": f"{SECRET}Event Mao's visit",
+    "link": f"{SECRET}Link note",
+}
+PRIVATE_NOTE = "PrivateNoteOfBob only bob may read this"
+
+# Route parameter → what fills it, by parameter name first, then by the path segment
+# before it ("claims/<int:pk>/" → a claim).
+SEGMENT_KINDS = {
+    "libraries": "library",
+    "sources": "source",
+    "texts": "text",
+    "links": "link",
+    "source-links": "link",
+    "imports": "import_run",
+    "annotations": "annotation",
+    "tags": "tag",
+    "claims": "claim",
+    "evidence": "evidence",
+    "events": "event",
+    "claim-events": "claim_event",
+    "jobs": "job",
+    "invitations": "invitation",
+    "members": "membership",
+    "tokens": "token",
+}
+NAME_KINDS = {"slug": "library", "source_pk": "source", "text_pk": "text"}
+_CONVERTER = re.compile(r"<(?:(?P<conv>[^>:]+):)?(?P<name>[^>]+)>")
+
+
+@dataclass
+class World:
+    library: Library
+    users: dict[str, Any]
+    objects: dict[str, list[Any]] = field(default_factory=dict)
+
+    def values_for(self, kind: str) -> list[Any]:
+        return self.objects.get(kind, [])
+
+
+def build_world() -> World:
+    """A private library owned by alice, bob edits, vera reads, mallory is outside; every
+    kind of object in it; bob keeps a private note."""
+    users = {name: make_user(username=name) for name in ("alice", "bob", "vera", "mallory")}
+    alice, bob = users["alice"], users["bob"]
+    library = make_library(owner=alice, name=MARKERS["library"])
+    add_member(library=library, user=bob, role=Role.EDITOR)
+    add_member(library=library, user=users["vera"], role=Role.VIEWER)
+    source = make_source(
+        library=library, title=MARKERS["source"], creators=[{"family": MARKERS["creator"]}]
+    )
+    other = make_source(library=library, title=f"{MARKERS['source']} (reprint)")
+    text = make_text(source=source, text=MARKERS["text"], imported_by=alice)
+    make_text(source=other, text=MARKERS["text"], imported_by=alice)
+    link = SourceLink.objects.create(
+        library=library, subject=other, relation="reprints", object=source, note=MARKERS["link"]
+    )
+    shared = make_annotation(
+        text=text, creator=alice, quote="treaty", comment=MARKERS["annotation"],
+        tags=[MARKERS["tag"]],
+    )  # fmt: skip
+    private = make_annotation(
+        text=text, creator=bob, quote="loan", comment=PRIVATE_NOTE, visibility="private"
+    )
+    claim = make_claim(library=library, creator=alice, statement=MARKERS["claim"])
+    event = make_event(library=library, creator=alice, name=MARKERS["event"])
+    evidence = make_evidence(claim=claim, annotation=shared, creator=alice)
+    from annotations.claims import link_event
+
+    claim_event = link_event(claim, event, relation="about")
+    run = ImportRun.objects.create(
+        library=library, user=alice, file_name=f"{SECRET}.json", format="csl-json", outcomes=[]
+    )
+    objects = {
+        "library": [library],
+        "source": [source],
+        "text": [text],
+        "link": [link],
+        "annotation": [shared, private],
+        "tag": list(shared.tags.all()),
+        "claim": [claim],
+        "evidence": [evidence],
+        "event": [event],
+        "claim_event": [claim_event],
+        "import_run": [run],
+        "membership": list(library.memberships.filter(user__in=[alice, bob])),
+    }
+    objects |= _collab_objects(library, users)
+    objects |= _job_objects(library, alice)
+    return World(library=library, users=users, objects=objects)
+
+
+def _job_objects(library: Library, owner) -> dict[str, list[Any]]:
+    """A finished background job, where this installation has them."""
+    try:
+        from sources import jobs
+        from sources.models import JobKind
+    except ImportError:
+        return {}
+    return {"job": [jobs.enqueue(JobKind.BACKUP, library=library, user=owner)]}
+
+
+def _collab_objects(library: Library, users: dict[str, Any]) -> dict[str, list[Any]]:
+    from sources import collab, tokens
+
+    invitation = collab.invite(library, by=users["alice"], who="carol@example.org", role="viewer")
+    token, _ = tokens.create_token(users["alice"], name="alice's script")
+    return {"invitation": [invitation], "token": [token]}
+
+
+# --- Routes ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Route:
+    pattern: str
+    name: str | None
+    callback: Any
+    defaults: tuple
+
+    @property
+    def is_api(self) -> bool:
+        return self.pattern.startswith("api/")
+
+    @property
+    def parameters(self) -> list[tuple[str, str]]:
+        """(name, the literal segment before it) for each converter in the pattern."""
+        found, previous = [], ""
+        for segment in self.pattern.split("/"):
+            match = _CONVERTER.fullmatch(segment)
+            if match:
+                found.append((match["name"], previous))
+            elif segment and "<" not in segment:
+                previous = segment
+        return found
+
+    def methods(self) -> list[str]:
+        """HTTP methods the view answers: a DRF viewset's actions, an APIView's handlers,
+        else GET and POST (function views decide for themselves)."""
+        actions = getattr(self.callback, "actions", None)
+        if actions:
+            return sorted(method.upper() for method in actions)
+        view_class = getattr(self.callback, "cls", None) or getattr(
+            self.callback, "view_class", None
+        )
+        if view_class is not None:
+            names = [m for m in view_class.http_method_names if hasattr(view_class, m)]
+            return sorted(m.upper() for m in names if m not in ("options", "head"))
+        return ["GET", "POST"]
+
+
+SKIPPED_PREFIXES = ("admin/", "static/", "media/", "__debug__/")
+
+
+def all_routes() -> list[Route]:
+    """Every URL pattern of the site but the admin's (staff only, tested apart)."""
+    routes = []
+    for pattern, url in _walk(get_resolver().url_patterns, ""):
+        if pattern.startswith(SKIPPED_PREFIXES):
+            continue
+        routes.append(
+            Route(pattern, url.name, url.callback, tuple(sorted(url.default_args.items())))
+        )
+    return routes
+
+
+def _walk(patterns: list, prefix: str):
+    for entry in patterns:
+        if isinstance(entry, URLResolver):
+            yield from _walk(entry.url_patterns, prefix + str(entry.pattern))
+        elif isinstance(entry, URLPattern):
+            yield prefix + str(entry.pattern), entry
+
+
+class UnknownParameter(Exception):
+    pass
+
+
+def urls_for(route: Route, world: World) -> list[str]:
+    """Concrete paths for the route: one per object that can fill its parameters."""
+    if route.pattern.startswith("accounts/reset/<"):
+        return ["/accounts/reset/MQ/set-password/"]
+    paths = ["/" + route.pattern]
+    for name, segment in route.parameters:
+        values = _values(name, segment, route, world)
+        paths = [_fill(path, name, value) for path in paths for value in values]
+    return paths
+
+
+def _fill(path: str, name: str, value: Any) -> str:
+    return re.sub(rf"<(?:[^>:]+:)?{re.escape(name)}>", str(value), path, count=1)
+
+
+def _values(name: str, segment: str, route: Route, world: World) -> list[Any]:
+    if name == "revision":
+        return [obj.revision for obj in world.values_for("text")]
+    if name == "history_id":
+        kind = SEGMENT_KINDS.get(route.parameters[0][1])
+        return [_latest_history_id(obj) for obj in world.values_for(kind or "")] or _unknown(
+            name, route
+        )
+    kind = NAME_KINDS.get(name) or SEGMENT_KINDS.get(segment)
+    if kind is None:
+        _unknown(name, route)
+    objects = world.values_for(kind)
+    if not objects:
+        _unknown(name, route)
+    return [obj.slug if name == "slug" else obj.pk for obj in objects]
+
+
+def _latest_history_id(obj: Any) -> int:
+    return obj.history.order_by("-history_id").values_list("history_id", flat=True)[0]
+
+
+def _unknown(name: str, route: Route) -> list[Any]:
+    raise UnknownParameter(
+        f"Route {route.pattern!r} ({route.name}) has a parameter {name!r} that "
+        "tests/security/world.py cannot fill: add its path segment to SEGMENT_KINDS and an "
+        "object of that kind to build_world()."
+    )
+
+
+# --- What a write may change -------------------------------------------------------------------
+
+
+def fingerprint(world: World, actor: Any = None) -> str:
+    """A digest of every row of the library (history included), every API token and every
+    account: a refused request must leave it as it was. The actor's own tokens are left
+    out: creating one for yourself is no one else's business."""
+    digest = hashlib.sha256()
+    for part in backup.owned_models():
+        for row in backup.rows_of(part, world.library).values():
+            digest.update(json.dumps(row, sort_keys=True, default=str).encode())
+    from sources.models import ApiToken, Invitation
+
+    tokens = ApiToken.objects.exclude(user=actor) if actor else ApiToken.objects.all()
+    for rows in (tokens, Invitation.objects.all()):
+        for row in rows.order_by("pk").values():
+            row.pop("last_used", None)  # reading with a token records when it was used
+            digest.update(json.dumps(row, sort_keys=True, default=str).encode())
+    accounts = get_user_model().objects.order_by("pk")
+    for row in accounts.values("pk", "username", "password", "email", "is_active", "is_staff"):
+        digest.update(json.dumps(row, sort_keys=True).encode())
+    return digest.hexdigest()
