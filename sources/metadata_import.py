@@ -104,9 +104,14 @@ def decode_text(data: bytes, file_name: str = "The file") -> str:
             f"{error.start}). Export it again with the UTF-8 character encoding."
         ) from None
     text = unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\r", "\n"))
+    # Stray controls (NUL above all: PostgreSQL cannot store it) are never part of a title.
+    text = _CONTROLS.sub("", text)
     if not text.strip():
         raise UploadError(f"{file_name} is empty.")
     return text
+
+
+_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
 def detect_format(data: bytes, file_name: str) -> str:
