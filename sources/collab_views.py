@@ -31,7 +31,10 @@ class InviteForm(forms.Form):
     )
     role = forms.ChoiceField(choices=Role.choices, initial=Role.VIEWER)
     message = forms.CharField(
-        label="Message (optional)", max_length=500, required=False, widget=forms.Textarea
+        label="Message (optional)",
+        max_length=500,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
     )
 
 

@@ -57,8 +57,8 @@ class ReuseOptionsForm(forms.Form):
 class PassageForm(ReuseOptionsForm):
     """A highlighted passage: code-point offsets into the revision."""
 
-    start = forms.IntegerField(min_value=0)
-    end = forms.IntegerField(min_value=1)
+    start = forms.IntegerField(label="From character", min_value=0)
+    end = forms.IntegerField(label="To character", min_value=1)
 
     def clean(self) -> dict:
         data = super().clean()

@@ -210,3 +210,47 @@ def test_unknown_pages_and_forbidden_actions_have_friendly_pages(as_user, librar
     forbidden = as_user(vera).post(reverse("source-delete", args=[source.pk]))
     assert forbidden.status_code == 403
     assert "You cannot do this here" in forbidden.content.decode()
+
+
+# --- Values no column can hold -------------------------------------------------------------
+
+
+def test_a_nul_character_in_a_query_parameter_is_refused_by_name(as_user, library, alice):
+    response = as_user(alice).get("/api/sources/", {"q": "Mao\x00"})
+    assert response.status_code == 400
+    assert response.json()["detail"].startswith("q contains a NUL character")
+
+
+def test_a_nul_character_in_a_json_body_is_refused_before_anything_is_written(
+    as_user, library, bob
+):
+    from sources.models import Source
+
+    response = as_user(bob).post(
+        "/api/sources/", {"library": library.slug, "title": "Cable\x00"}, format="json"
+    )
+    assert response.status_code == 400
+    assert "NUL" in response.json()["detail"]
+    assert not Source.objects.exists()
+
+
+def test_a_nul_character_in_a_form_is_refused_on_the_page(as_user, library, bob):
+    from urllib.parse import urlencode
+
+    url = reverse("source-create", args=[library.slug])
+    body = urlencode({"title": "Cable\x00", "csl_type": "letter"})
+    response = as_user(bob).post(url, body, content_type="application/x-www-form-urlencoded")
+    assert response.status_code == 400
+    assert "title contains a NUL character" in response.content.decode()
+
+
+def test_a_number_past_64_bits_never_reaches_the_database_raw(as_user, library, alice):
+    from django.db import connection
+
+    response = as_user(alice).get("/api/annotations/", {"text": "1" + "0" * 30})
+    if connection.vendor == "sqlite":  # SQLite cannot bind it: the safety net names it
+        assert response.status_code == 400
+        assert response.json()["detail"].startswith("text: the number is too large")
+    else:  # PostgreSQL compares it as numeric: no such text
+        assert response.status_code == 200
+        assert response.json()["results"] == []

@@ -170,10 +170,9 @@ class Route:
         """(name, the literal segment before it) for each converter in the pattern."""
         found, previous = [], ""
         for segment in self.pattern.split("/"):
-            match = _CONVERTER.fullmatch(segment)
-            if match:
-                found.append((match["name"], previous))
-            elif segment and "<" not in segment:
+            converters = list(_CONVERTER.finditer(segment))  # "<int:pk>.json" has one too
+            found += [(match["name"], previous) for match in converters]
+            if segment and not converters:
                 previous = segment
         return found
 

@@ -9,7 +9,7 @@ import pytest
 from django.core.cache import cache
 from django.template import Context, Template
 from django.test import RequestFactory
-from django.urls import include, path, reverse
+from django.urls import reverse
 
 from sources.models import LinkRelation, SourceLink, SourceLinkPassage, SourceText
 from tests.factories import make_library, make_source, make_text
@@ -21,9 +21,6 @@ from tests.sources.test_reuse_texts import (
     compilation,
 )
 
-# Until config/urls.py includes sources.reuse_urls these tests bring their own URLconf.
-urlpatterns = [path("", include("sources.reuse_urls")), path("", include("config.urls"))]
-
 
 @pytest.fixture(autouse=True)
 def _fresh_cache():
@@ -31,7 +28,7 @@ def _fresh_cache():
     cache.clear()
 
 
-pytestmark = [pytest.mark.django_db, pytest.mark.urls(__name__)]
+pytestmark = pytest.mark.django_db
 
 
 def _add(library, user, key: str, paragraphs: list[str], **fields) -> SourceText:
@@ -373,3 +370,10 @@ def test_a_primary_origin_is_offered_as_quoted(as_user, bob, library, alice):
     article = _add(library, alice, "article", ["Он писал: " + ROSHCHIN_RECORD[2]], issued="1999")
     page = _visible(as_user(bob).get(_url("reuse-source", article)).content)
     assert "Record: this source quotes “The record”" in page
+
+
+def test_the_source_page_carries_the_panel(as_user, vera, compiled):
+    response = as_user(vera).get(reverse("source-detail", args=[compiled.source_id]))
+    assert response.status_code == 200
+    page = _visible(response.content)
+    assert "Shared passages" in page and "Passages also found in The essay" in page

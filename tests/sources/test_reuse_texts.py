@@ -113,3 +113,10 @@ COMPILATION_PARTS = [
 
 def compilation() -> str:
     return "\n\n".join(paragraph for _, paragraph in COMPILATION_PARTS)
+
+
+def test_the_compilation_drops_years_alters_punctuation_and_reorders():
+    text = compilation()
+    assert "1949" not in text and "1964" not in text and "年12月" in text
+    assert "force ," in text and "，" not in text
+    assert text.index("The reception") < text.index("In December")  # reordered
