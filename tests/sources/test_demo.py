@@ -14,7 +14,7 @@ def test_load_demo_builds_the_library_and_is_harmless_to_repeat(db):
     text = record.current_text
     assert text.text.startswith("По указанию министра иностранных дел СССР")
     assert text.verify()
-    assert SourceText.objects.count() == 2
+    assert SourceText.objects.count() == 3
     compilation = library.sources.get(citation_key="compilationmaostalin")
     assert compilation.kind == "secondary"
     assert SourceLink.objects.filter(subject=compilation, relation="derived-from").count() == 3

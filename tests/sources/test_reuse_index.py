@@ -121,15 +121,30 @@ def test_direction_comes_from_the_dates(library):
     assert reuse_reports.suggest_direction(undated, early) == reuse_reports.Direction.UNKNOWN
 
 
-def test_the_demo_compilation_shows_its_repeats_and_no_invented_sources():
+def test_the_demo_shows_reuse_on_its_own_texts_and_invents_no_sources():
     call_command("load_demo", stdout=io.StringIO())
     library = Library.objects.get(slug="mao-in-moscow")
     compilation = library.sources.get(citation_key="compilationmaostalin").current_text
+    record = library.sources.get(citation_key="roshchin1950record").current_text
+    draft = library.sources.get(citation_key="draftmaoinmoscow").current_text
+
     found = reuse_reports.report(compilation)
-    assert found.matches == []  # the originals are in the library without their texts
+    # The originals are in the library without their texts: only the draft that quotes it.
+    assert [match.other for match in found.matches] == [draft]
+    quoted = [compilation.text[p.start : p.end] for p in found.matches[0].passages]
+    assert quoted[0] == "In December , Mao Zedong traveled to Moscow, for his first trip abroad"
+    assert any(q.startswith("After their first meeting at the Kremlin") for q in quoted)
     repeated = [compilation.text[p.start : p.end] for p in found.repeats]
     assert repeated == [
         "In December , Mao Zedong traveled to Moscow, for his first trip abroad",
         "And yet the relationship between China and Russia is closer than it has",
     ]
-    assert reuse_reports.attribute(compilation).share == 0
+
+    # The draft comes apart into what it quotes: English from the compilation (the year
+    # the scraper dropped restored), Russian from the record.
+    attribution = reuse_reports.attribute(draft)
+    assert {origin.text for origin in attribution.origins} == {compilation, record}
+    assert 0.3 < attribution.share < 0.7  # quotations inside the historian's own prose
+    from_record = next(o for o in attribution.origins if o.text == record)
+    assert from_record.words >= 50
+    assert reuse_reports.attribute(record).origins[0].text == draft
