@@ -412,7 +412,30 @@ def ris_item(tags: dict) -> dict:
     if csl_type not in RIS_NO_PAGES:
         item["page"] = "–".join(p for p in (value("SP"), value("EP")) if p)
     item |= _ris_identifiers(value, csl_type)
+    _ris_extra(item, _ris_list(tags, "M2"))
     return {key: val for key, val in item.items() if val}
+
+
+# What RIS has no tag for travels as "variable: value" lines in M2 (Zotero's Extra field,
+# and what sources.exports writes); other M2 lines are kept in the note.
+RIS_EXTRA_VARIABLES = {"archive-place", "archive_collection", "medium"}
+
+
+def _ris_extra(item: dict, lines: list[str]) -> None:
+    kept = []
+    for line in lines:
+        key, _, rest = line.partition(":")
+        key, rest = key.strip().lower(), rest.strip()
+        if key in RIS_EXTRA_VARIABLES and rest:
+            item[key] = rest
+        elif key == "original-language" and rest:
+            item.setdefault("custom", {})["original_language"] = rest
+        elif key == "issued" and rest:
+            item.setdefault("custom", {}).setdefault("edtf", {})["issued"] = rest
+        elif line.strip():
+            kept.append(line.strip())
+    if kept:
+        item["note"] = "\n".join(filter(None, [item.get("note", ""), *kept]))
 
 
 def _ris_titles(item: dict, value, csl_type: str) -> None:

@@ -210,6 +210,9 @@ def test_our_importer_reads_our_ris_back():
     assert memo["issued"] == "1961-08-03?"
     assert memo["archive"] == MEMO["archive"]
     assert memo["archive_location"] == MEMO["archive_location"]
+    assert memo["archive_place"] == "Moscow"  # from M2 lines: RIS has no tag for them
+    assert memo["archive_collection"] == "General Department"
+    assert memo["original_language"] == "ru"
     assert memo["language"] == "ru"
     assert memo["creators"] == {("author", "Громыко"), ("translator", "Weathersby")}
     assert letter["issued"] == "1958/1962"

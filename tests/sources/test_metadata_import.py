@@ -341,3 +341,21 @@ def test_a_record_with_a_too_long_name_fails_with_the_creator_named(library, ali
     run = import_metadata(library, upload("long.json", content), user=alice)
     assert run.outcomes[0]["message"].startswith("creators: creator 1: family:")
     assert not Source.objects.filter(library=library).exists()
+
+
+def test_ris_extra_lines_fill_what_ris_has_no_tag_for_and_keep_the_rest(library, alice):
+    ris = (
+        "TY  - MANSCPT\r\nTI  - Record of conversation with Mao Zedong\r\nPY  - 1950\r\n"
+        "DB  - AVPRF\r\nAN  - f. 07, op. 23a, p. 18, d. 234\r\n"
+        "M2  - archive-place: Moscow\r\n"
+        "M2  - archive_collection: Secretariat of A. Ya. Vyshinsky\r\n"
+        "M2  - original-language: ru\r\nM2  - issued: 1950-01-01?\r\n"
+        "M2  - Checked against the microfilm\r\nN1  - Typed copy.\r\nER  - \r\n"
+    )
+    run = import_metadata(library, upload("record.ris", ris.encode()), user=alice)
+    record = created(run, "Record of conversation with Mao Zedong")
+    assert record.archive_place == "Moscow"
+    assert record.archive_collection == "Secretariat of A. Ya. Vyshinsky"
+    assert record.original_language == "ru"
+    assert record.issued == "1950-01-01?"  # the Extra line says more than PY
+    assert record.note == "Typed copy.\nChecked against the microfilm"
