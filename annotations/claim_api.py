@@ -16,7 +16,6 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import APIException
 from rest_framework.exceptions import ValidationError as DRFValidationError
 from rest_framework.parsers import JSONParser
 from rest_framework.renderers import JSONRenderer
@@ -47,19 +46,8 @@ from annotations.claim_serializers import (
 from annotations.models import Annotation, Claim, ClaimRank, ClaimStatus, Event, Evidence
 from sources.dates import edtf_bounds
 from sources.models import Library
-from sources.serializers import django_errors_as_400, require_edit
-
-
-class PreconditionRequired(APIException):
-    status_code = 428
-    default_detail = "Send If-Match with the ETag you read, so no one's change is lost."
-    default_code = "precondition_required"
-
-
-class PreconditionFailed(APIException):
-    status_code = status.HTTP_412_PRECONDITION_FAILED
-    default_detail = "It changed since you read it; fetch it again and retry."
-    default_code = "precondition_failed"
+from sources.serializers import django_errors_as_400, library_lookup, require_edit
+from sources.versioning import IF_MATCH, not_modified, require_if_match
 
 
 class ProvJSONLDRenderer(JSONRenderer):
@@ -67,34 +55,15 @@ class ProvJSONLDRenderer(JSONRenderer):
     format = "jsonld"
 
 
-def require_if_match(request: Request, obj: Claim | Event | Evidence) -> None:
+def require_current(request: Request, obj: Claim | Event | Evidence) -> None:
     """If-Match is mandatory for changes and compared strongly (RFC 9110 §13.1.1)."""
-    header = request.headers.get("If-Match")
-    if header is None:
-        raise PreconditionRequired()
-    current = etag_for(obj)
-    if any(part.strip() in ("*", current) for part in header.split(",")):
-        return
-    raise PreconditionFailed({"detail": PreconditionFailed.default_detail, "etag": current})
-
-
-def not_modified(request: Request, etag: str) -> bool:
-    header = request.headers.get("If-None-Match")
-    if not header:
-        return False
-    tags = {part.strip().removeprefix("W/") for part in header.split(",")}
-    return "*" in tags or etag in tags
+    require_if_match(request, etag_for(obj))
 
 
 def validated(serializer_class: type, data: Any, request: Request, **kwargs: Any) -> Any:
     serializer = serializer_class(data=data, context={"request": request}, **kwargs)
     serializer.is_valid(raise_exception=True)
     return serializer
-
-
-def library_q(value: str, prefix: str = "library__") -> Q:
-    lookup = Q(**{f"{prefix}slug": value})
-    return lookup | Q(**{f"{prefix}pk": int(value)}) if value.isdigit() else lookup
 
 
 class ConditionalMixin:
@@ -133,8 +102,9 @@ PUT_DEFAULTS = {
 @extend_schema_view(
     list=extend_schema(parameters=[ClaimFilterSerializer]),
     create=extend_schema(request=ClaimWriteSerializer, responses={201: ClaimSerializer}),
-    update=extend_schema(request=ClaimWriteSerializer),
-    partial_update=extend_schema(request=ClaimWriteSerializer),
+    update=extend_schema(request=ClaimWriteSerializer, parameters=[IF_MATCH]),
+    partial_update=extend_schema(request=ClaimWriteSerializer, parameters=[IF_MATCH]),
+    destroy=extend_schema(parameters=[IF_MATCH]),
 )
 class ClaimViewSet(ConditionalMixin, viewsets.GenericViewSet):
     """Claims: statements in the researcher's words, with status, rank, tags and event
@@ -179,7 +149,7 @@ class ClaimViewSet(ConditionalMixin, viewsets.GenericViewSet):
 
     def update(self, request: Request, pk: int, partial: bool = False) -> Response:
         claim = self.fetch(pk, write=True)
-        require_if_match(request, claim)
+        require_current(request, claim)
         body = validated(
             ClaimWriteSerializer, request.data, request, instance=claim, partial=partial
         )
@@ -193,7 +163,7 @@ class ClaimViewSet(ConditionalMixin, viewsets.GenericViewSet):
 
     def destroy(self, request: Request, pk: int) -> Response:
         claim = self.fetch(pk, write=True)
-        require_if_match(request, claim)
+        require_current(request, claim)
         claim.delete()
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -232,8 +202,9 @@ class ClaimViewSet(ConditionalMixin, viewsets.GenericViewSet):
 @extend_schema_view(
     list=extend_schema(parameters=[EvidenceFilterSerializer]),
     create=extend_schema(request=EvidenceWriteSerializer, responses={201: EvidenceSerializer}),
-    update=extend_schema(request=EvidenceChangeSerializer),
-    partial_update=extend_schema(request=EvidenceChangeSerializer),
+    update=extend_schema(request=EvidenceChangeSerializer, parameters=[IF_MATCH]),
+    partial_update=extend_schema(request=EvidenceChangeSerializer, parameters=[IF_MATCH]),
+    destroy=extend_schema(parameters=[IF_MATCH]),
 )
 class EvidenceViewSet(ConditionalMixin, viewsets.GenericViewSet):
     """Highlights brought to bear on claims, with a stance (supports, contradicts,
@@ -253,7 +224,7 @@ class EvidenceViewSet(ConditionalMixin, viewsets.GenericViewSet):
         query = validated(EvidenceFilterSerializer, request.query_params, request).validated_data
         rows = self.get_queryset()
         if "library" in query:
-            rows = rows.filter(library_q(query["library"]))
+            rows = rows.filter(library_lookup(query["library"]))
         for name, lookup in (
             ("claim", "claim_id"),
             ("annotation", "annotation_id"),
@@ -287,7 +258,7 @@ class EvidenceViewSet(ConditionalMixin, viewsets.GenericViewSet):
 
     def update(self, request: Request, pk: int, partial: bool = False) -> Response:
         evidence = self.fetch(pk, write=True)
-        require_if_match(request, evidence)
+        require_current(request, evidence)
         body = validated(EvidenceChangeSerializer, request.data, request, partial=partial)
         with django_errors_as_400():
             claim_work.update_evidence(evidence, dict(body.validated_data))
@@ -298,7 +269,7 @@ class EvidenceViewSet(ConditionalMixin, viewsets.GenericViewSet):
 
     def destroy(self, request: Request, pk: int) -> Response:
         evidence = self.fetch(pk, write=True)
-        require_if_match(request, evidence)
+        require_current(request, evidence)
         evidence.delete()
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -312,7 +283,7 @@ class EvidenceViewSet(ConditionalMixin, viewsets.GenericViewSet):
 
 def filter_events(events: QuerySet[Event], query: dict[str, Any]) -> QuerySet[Event]:
     if "library" in query:
-        events = events.filter(library_q(query["library"]))
+        events = events.filter(library_lookup(query["library"]))
     if query.get("q"):
         events = events.filter(Q(name__icontains=query["q"]) | Q(place__icontains=query["q"]))
     if "start" in query and (earliest := edtf_bounds(query["start"])[0]):
@@ -329,8 +300,9 @@ def filter_events(events: QuerySet[Event], query: dict[str, Any]) -> QuerySet[Ev
 @extend_schema_view(
     list=extend_schema(parameters=[EventFilterSerializer]),
     create=extend_schema(request=EventWriteSerializer, responses={201: EventSerializer}),
-    update=extend_schema(request=EventWriteSerializer),
-    partial_update=extend_schema(request=EventWriteSerializer),
+    update=extend_schema(request=EventWriteSerializer, parameters=[IF_MATCH]),
+    partial_update=extend_schema(request=EventWriteSerializer, parameters=[IF_MATCH]),
+    destroy=extend_schema(parameters=[IF_MATCH]),
 )
 class EventViewSet(ConditionalMixin, viewsets.GenericViewSet):
     """Dated happenings: an EDTF date or range (earliest and latest derived), place,
@@ -369,7 +341,7 @@ class EventViewSet(ConditionalMixin, viewsets.GenericViewSet):
 
     def update(self, request: Request, pk: int, partial: bool = False) -> Response:
         event = self.fetch(pk, write=True)
-        require_if_match(request, event)
+        require_current(request, event)
         body = validated(
             EventWriteSerializer, request.data, request, instance=event, partial=partial
         )
@@ -387,7 +359,7 @@ class EventViewSet(ConditionalMixin, viewsets.GenericViewSet):
 
     def destroy(self, request: Request, pk: int) -> Response:
         event = self.fetch(pk, write=True)
-        require_if_match(request, event)
+        require_current(request, event)
         event.delete()
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -408,7 +380,9 @@ class LibraryProvenanceView(APIView):
     )
     def get(self, request: Request) -> Response:
         value = validated(LibraryQuerySerializer, request.query_params, request).validated_data
-        library = Library.objects.visible_to(request.user).filter(library_q(value["library"], ""))
+        library = Library.objects.visible_to(request.user).filter(
+            library_lookup(value["library"], "")
+        )
         found = library.first()
         if found is None:
             raise DRFValidationError(

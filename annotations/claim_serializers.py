@@ -31,9 +31,10 @@ from annotations.models import (
     Evidence,
     Stance,
 )
+from config.security import BoundedIntegerField
 from sources.dates import edtf_bounds
 from sources.models import SourceText
-from sources.serializers import LibraryField
+from sources.serializers import BoundedPrimaryKeyRelatedField, IdField, LibraryField
 
 ETAG_PREFIX = {Claim: "c", Event: "e", Evidence: "v"}
 
@@ -58,7 +59,7 @@ def user_of(serializer: serializers.Field | serializers.Serializer) -> Any:
     return request.user if request is not None else None
 
 
-class VisibleRelated(serializers.PrimaryKeyRelatedField):
+class VisibleRelated(BoundedPrimaryKeyRelatedField):
     """An id among the rows the user may see; the message names the kind of thing."""
 
     def __init__(self, model: type, noun: str, **kwargs: Any) -> None:
@@ -211,8 +212,8 @@ class SelectionSerializer(serializers.Serializer):
     the text between them (proof that the client saw the same revision)."""
 
     text = VisibleRelated(SourceText, "text", required=False)
-    start = serializers.IntegerField(min_value=0, required=False)
-    end = serializers.IntegerField(min_value=1, required=False)
+    start = BoundedIntegerField(min_value=0, required=False)
+    end = BoundedIntegerField(min_value=1, required=False)
     exact = serializers.CharField(required=False, trim_whitespace=False)
     comment = serializers.CharField(
         required=False, allow_blank=True, trim_whitespace=False, max_length=COMMENT_MAX_CHARS
@@ -271,8 +272,8 @@ class ClaimFilterSerializer(serializers.Serializer):
     tag = serializers.ListField(
         child=serializers.CharField(max_length=TAG_MAX_CHARS), required=False
     )
-    event = serializers.IntegerField(required=False, min_value=1)
-    source = serializers.IntegerField(required=False, min_value=1)
+    event = IdField(required=False)
+    source = IdField(required=False)
 
 
 # --- evidence ---------------------------------------------------------------------------
@@ -349,9 +350,9 @@ class EvidenceChangeSerializer(serializers.Serializer):
 
 class EvidenceFilterSerializer(serializers.Serializer):
     library = serializers.CharField(required=False, help_text="Slug or id.")
-    claim = serializers.IntegerField(required=False, min_value=1)
-    annotation = serializers.IntegerField(required=False, min_value=1)
-    source = serializers.IntegerField(required=False, min_value=1)
+    claim = IdField(required=False)
+    annotation = IdField(required=False)
+    source = IdField(required=False)
     stance = serializers.ChoiceField(choices=Stance.choices, required=False)
 
 
@@ -457,7 +458,7 @@ class EventFilterSerializer(serializers.Serializer):
         required=False, max_length=100, help_text="EDTF: from this date on."
     )
     end = serializers.CharField(required=False, max_length=100, help_text="EDTF: until this date.")
-    parent = serializers.IntegerField(required=False, min_value=1)
+    parent = IdField(required=False)
     top = serializers.BooleanField(required=False, help_text="Only events inside no other.")
 
     def validate_start(self, value: str) -> str:

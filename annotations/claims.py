@@ -33,6 +33,7 @@ from annotations.models import (
 from annotations.provenance import QuoteStep, chain
 from annotations.tags import get_or_create_tags
 from sources.models import Library, SourceKind, SourceText
+from sources.serializers import library_lookup
 
 CLAIM_FIELDS = ("statement", "note", "status", "rank", "rank_reason")
 SEARCH_LIMIT = 20
@@ -241,8 +242,7 @@ def search_claims(claims: ClaimQuerySet, query: str, *, limit: int = SEARCH_LIMI
 def filter_claims(claims: ClaimQuerySet, query: dict[str, Any]) -> QuerySet:
     """The claim lists' filters, already validated (API query serializer or page form)."""
     if library := query.get("library"):
-        lookup = Q(library__slug=library)
-        claims = claims.filter(lookup | Q(library_id=int(library)) if library.isdigit() else lookup)
+        claims = claims.filter(library_lookup(library))
     for name in ("status", "rank"):
         if query.get(name):
             claims = claims.filter(**{name: query[name]})

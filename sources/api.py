@@ -55,7 +55,7 @@ from sources.serializers import (
     validated_query,
 )
 from sources.uploads import UploadError
-from sources.versioning import require_if_match
+from sources.versioning import IF_MATCH, require_if_match
 
 TOO_LARGE = OpenApiResponse(description="The file is larger than MAX_UPLOAD_BYTES.")
 
@@ -140,22 +140,27 @@ def with_etag(response: Response) -> Response:
 
 
 def require_version(request: Request, version: int) -> None:
-    """Honour If-Match when sent (the API predates it being required for sources):
-    refuse to overwrite a source someone else changed meanwhile. Lenient about the
-    form: W/"3", "3" and 3 all name version 3."""
+    """A change must name the version it was made from (If-Match, as for annotations,
+    claims and events): 428 without it, 412 when someone else changed the source meanwhile.
+    Lenient about the form: W/"3", "3" and 3 all name version 3."""
     require_if_match(
         request,
         source_etag(version),
         matches=lambda tag: tag.removeprefix("W/").strip('"') == str(version),
-        optional=True,
         detail="The source changed since you read it; fetch it again and retry.",
     )
 
 
-@extend_schema_view(list=extend_schema(parameters=[SourceFilterSerializer]))
+@extend_schema_view(
+    list=extend_schema(parameters=[SourceFilterSerializer]),
+    update=extend_schema(parameters=[IF_MATCH]),
+    partial_update=extend_schema(parameters=[IF_MATCH]),
+    destroy=extend_schema(parameters=[IF_MATCH]),
+)
 class SourceViewSet(viewsets.ModelViewSet):
     """Bibliographic records in CSL variables. Editors and owners write; a change bumps
-    `version` (send it back as If-Match to avoid overwriting a colleague's edit)."""
+    `version`. Changes and deletions send the ETag read as If-Match (428 without it, 412
+    when a colleague changed the source meanwhile)."""
 
     serializer_class = SourceSerializer
     lookup_value_converter = "int"
@@ -175,19 +180,19 @@ class SourceViewSet(viewsets.ModelViewSet):
         return filter_sources(queryset, validated_query(SourceFilterSerializer, self.request))
 
     def get_object(self) -> Source:
-        return get_source_for_user(
-            self.request.user, self.kwargs["pk"], write=is_write(self.request)
-        )
+        """The source, locked for a change that names its current version; the access
+        check comes first, so that an outsider learns nothing from a 412."""
+        write = is_write(self.request)
+        source = get_source_for_user(self.request.user, self.kwargs["pk"], write=write)
+        if write:
+            require_version(self.request, source.version)
+        return source
 
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return with_etag(super().retrieve(request, *args, **kwargs))
 
     def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return with_etag(super().update(request, *args, **kwargs))
-
-    def perform_update(self, serializer: SourceSerializer) -> None:
-        require_version(self.request, serializer.instance.version)
-        serializer.save()
 
     @extend_schema(
         summary="The source as one CSL-JSON item",

@@ -40,6 +40,7 @@ from sources.export_requests import (
 )
 from sources.notes_document import NOTES_CONTENT_TYPES, NOTES_FORMAT_NAMES
 from sources.passages import cite_annotation, cite_claim
+from sources.serializers import IdField
 
 ATTRIBUTION_URL = "https://citationstyles.org/"
 
@@ -113,7 +114,7 @@ class ExportParameters(serializers.Serializer):
     sources = serializers.CharField(required=False, help_text="Source ids: 3,5,8 (alias ids).")
     ids = serializers.CharField(required=False, help_text="Alias of sources.")
     claims = serializers.CharField(required=False, help_text="Claim ids: the evidence's sources.")
-    event = serializers.IntegerField(
+    event = IdField(
         required=False, help_text="An event id: the sources of its claims and its sub-events'."
     )
     q = serializers.CharField(

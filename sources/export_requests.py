@@ -295,6 +295,8 @@ def select_event(user: Any, event_id: str) -> Selection:
     event_id = str(event_id)
     if not (event_id.isascii() and event_id.isdigit() and len(event_id) <= 18):
         raise ExportRequestError("event", f"{event_id[:40]!r} is not an event id.")
+    if int(event_id) == 0:
+        raise ExportRequestError("event", "Event ids start at 1.")
     event = get_event_for_user(user, int(event_id))
     events = event_and_descendants(event)
     claims = list(

@@ -23,6 +23,7 @@ from rest_framework import serializers
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 
+from config.security import INT64_MAX, BoundedIntegerField
 from sources.dates import Bounds, edtf_bounds
 from sources.models import (
     Creator,
@@ -95,6 +96,32 @@ def library_lookup(value: str, path: str = "library__") -> Q:
     return by_slug if pk is None else by_slug | Q(**{f"{path}pk": pk})
 
 
+class IdField(BoundedIntegerField):
+    """A row id in a filter or a body: 1 … 2**63 − 1."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("min_value", 1)
+        super().__init__(**kwargs)
+
+
+def fits_a_key(value: Any) -> bool:
+    """False for a number no 64-bit key can hold (other values are the lookup's to judge)."""
+    try:
+        number = int(value)
+    except (TypeError, ValueError, OverflowError):
+        return True
+    return -INT64_MAX - 1 <= number <= INT64_MAX
+
+
+class BoundedPrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):
+    """A related row by id, where an id past 64 bits is "not found" on every database."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        if not fits_a_key(data):
+            self.fail("does_not_exist", pk_value=str(data)[:30])
+        return super().to_internal_value(data)
+
+
 def request_user(serializer: serializers.Field | serializers.Serializer) -> Any:
     return serializer.context["request"].user
 
@@ -124,7 +151,7 @@ class LibraryField(serializers.RelatedField):
         return value.slug
 
 
-class VisibleSourceField(serializers.PrimaryKeyRelatedField):
+class VisibleSourceField(BoundedPrimaryKeyRelatedField):
     """A source id, resolved only among the sources the user can see (no existence leak)."""
 
     def get_queryset(self) -> QuerySet[Source]:
@@ -474,12 +501,7 @@ class LinkFilterSerializer(serializers.Serializer):
     """Query parameters of the link list."""
 
     library = serializers.CharField(required=False, help_text="Library slug or id.")
-    source = serializers.IntegerField(
-        required=False,
-        min_value=1,
-        max_value=2**63 - 1,
-        help_text="Links whose subject or object is this source.",
-    )
+    source = IdField(required=False, help_text="Links whose subject or object is this source.")
     relation = serializers.ChoiceField(choices=LinkRelation.choices, required=False)
 
 

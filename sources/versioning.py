@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter
 from rest_framework import status
 from rest_framework.exceptions import APIException
 from rest_framework.request import Request
@@ -27,6 +29,16 @@ class PreconditionFailed(APIException):
     default_code = "precondition_failed"
 
 
+IF_MATCH = OpenApiParameter(
+    "If-Match",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    required=True,
+    description="The ETag you read (or *). Without it the change is refused with 428; "
+    "when the object changed since, with 412 and its current ETag.",
+)
+
+
 def entity_tags(header: str) -> list[str]:
     """The entity tags of an If-Match or If-None-Match list, as sent ("*" included)."""
     return [tag for tag in (part.strip() for part in header.split(",")) if tag]
@@ -37,17 +49,14 @@ def require_if_match(
     etag: str,
     *,
     matches: Callable[[str], bool] | None = None,
-    optional: bool = False,
     detail: str = PreconditionFailed.default_detail,
 ) -> None:
-    """Let a change through only if If-Match names the current `etag` (or `*`).
-
-    `matches` decides whether a sent tag is the current one (by default: the same
-    string). Without the header the change is a 428, unless If-Match is `optional`."""
+    """Let a change through only if If-Match names the current `etag` (or `*`): the one
+    rule for every versioned object of the API (sources, annotations, claims, evidence,
+    events). `matches` decides whether a sent tag is the current one (by default: the
+    same string). Without the header the change is a 428."""
     header = request.headers.get("If-Match")
     if header is None:
-        if optional:
-            return
         raise PreconditionRequired()
     is_current = matches or etag.__eq__
     if not any(tag == "*" or is_current(tag) for tag in entity_tags(header)):

@@ -283,6 +283,39 @@ def test_backup_job_keeps_a_verified_archive_of_the_library(library, alice, bob)
     assert "sources.job" not in counts
 
 
+def test_a_job_made_backup_is_the_commands_archive_and_restores_identically(
+    library, alice, bob, tmp_path
+):
+    """One archive format, one writer: the job's file has the checksums of the management
+    command's, and restore_library brings the library back with the same checksums."""
+    from django.core.management import call_command
+
+    from sources import backup
+    from tests.factories import make_claim, make_event, make_evidence
+    from tests.sources.test_backup import empty_instance
+
+    text = make_text(source=make_source(library=library, title="Записи беседы"), text=TELEGRAM)
+    note = make_annotation(text=text, creator=bob, quote="the Kremlin", tags=["place:Kremlin"])
+    claim = make_claim(library=library, creator=alice, statement="They met in the Kremlin.")
+    make_evidence(claim=claim, annotation=note, creator=alice)
+    make_event(library=library, creator=alice, name="Mao in Moscow")
+    job = jobs.enqueue(JobKind.BACKUP, library=library, user=alice)
+    archive = tmp_path / "from-the-job.zip"
+    archive.write_bytes(bytes(Job.objects.get(pk=job.pk).output))
+    by_command = tmp_path / "from-the-command.zip"
+    call_command("backup_library", library.slug, output=str(by_command), stdout=io.StringIO())
+    with archive.open("rb") as made_by_job, by_command.open("rb") as made_by_command:
+        before = backup.content_checksums(made_by_job)
+        assert backup.content_checksums(made_by_command) == before
+
+    empty_instance()
+    call_command("restore_library", str(archive), stdout=io.StringIO())
+
+    restored = Library.objects.get(slug=library.slug)
+    assert backup.content_checksums(io.BytesIO(backup.archive_bytes(restored))) == before
+    assert restored.claims.get().evidence.get().annotation.exact == "the Kremlin"
+
+
 def test_only_an_owner_backs_up_a_library(library, bob):
     with pytest.raises(PermissionDenied):
         jobs.enqueue(JobKind.BACKUP, library=library, user=bob)

@@ -67,3 +67,16 @@ def test_api_root_lists_the_collections(as_user, db):
     response = as_user(None).get("/api/", HTTP_ACCEPT="application/json")
     assert response.status_code == 200
     assert set(response.json()) >= {"libraries", "sources", "source-links", "imports"}
+
+
+def test_versioned_writes_document_a_required_if_match_header(db):
+    """Sources, claims, evidence and events: every change and deletion names If-Match."""
+    paths = SchemaGenerator().get_schema(request=None, public=True)["paths"]
+    for url in ("/api/sources/{id}/", "/api/claims/{id}/", "/api/evidence/{id}/",
+                "/api/events/{id}/"):  # fmt: skip
+        for method in ("put", "patch", "delete"):
+            headers = [p for p in paths[url][method]["parameters"] if p["in"] == "header"]
+            assert [(p["name"], p["required"]) for p in headers] == [("If-Match", True)], (
+                url, method,
+            )  # fmt: skip
+    assert not [p for p in paths["/api/sources/{id}/"]["get"]["parameters"] if p["in"] == "header"]

@@ -10,6 +10,11 @@ def detail(source: Source) -> str:
     return f"/api/sources/{source.pk}/"
 
 
+def read(source: Source) -> dict[str, str]:
+    """If-Match with the source's current ETag, as a client that just read it sends."""
+    return {"HTTP_IF_MATCH": f'"{Source.objects.get(pk=source.pk).version}"'}
+
+
 def new_source(in_library, **fields) -> dict:
     return {
         "library": in_library.slug,
@@ -253,7 +258,9 @@ def test_citation_key_must_be_unique_in_the_library(as_user, source, alice):
 
 
 def test_editor_updates_a_source_and_the_version_goes_up(as_user, source, bob):
-    response = as_user(bob).patch(detail(source), {"title": "Corrected title"}, format="json")
+    response = as_user(bob).patch(
+        detail(source), {"title": "Corrected title"}, format="json", **read(source)
+    )
     assert response.status_code == 200
     assert response.json()["version"] == 2
     assert response["ETag"] == '"2"'
@@ -264,13 +271,15 @@ def test_editor_updates_a_source_and_the_version_goes_up(as_user, source, bob):
 
 def test_update_replaces_creators_when_given_and_keeps_them_otherwise(as_user, source, bob):
     client = as_user(bob)
-    client.patch(detail(source), {"note": "checked against the original"}, format="json")
+    client.patch(
+        detail(source), {"note": "checked against the original"}, format="json", **read(source)
+    )
     assert [c.family for c in source.creators.all()] == ["Roshchin"]
     creators = [
         {"family": "Kovalev", "given": "Ivan"},
         {"family": "Roshchin", "role": "translator"},
     ]
-    response = client.patch(detail(source), {"creators": creators}, format="json")
+    response = client.patch(detail(source), {"creators": creators}, format="json", **read(source))
     assert response.status_code == 200
     assert [c["family"] for c in response.json()["creators"]] == ["Kovalev", "Roshchin"]
     assert Creator.objects.filter(source=source).count() == 2
@@ -279,7 +288,7 @@ def test_update_replaces_creators_when_given_and_keeps_them_otherwise(as_user, s
 def test_full_update_with_the_same_citation_key_is_accepted(as_user, source, alice):
     data = as_user(alice).get(detail(source)).json()
     data.update(title="Record of conversation, 22 January 1950", issued="1950-01-22")
-    response = as_user(alice).put(detail(source), data, format="json")
+    response = as_user(alice).put(detail(source), data, format="json", **read(source))
     assert response.status_code == 200, response.content
     assert response.json()["issued_earliest"] == "1950-01-22"
     assert response.json()["citation_key"] == "roshchin1950record"
@@ -294,7 +303,7 @@ def test_full_update_with_the_same_citation_key_is_accepted(as_user, source, ali
     ],
 )
 def test_invalid_update_is_a_400_naming_the_field(as_user, source, bob, changes, field):
-    response = as_user(bob).patch(detail(source), changes, format="json")
+    response = as_user(bob).patch(detail(source), changes, format="json", **read(source))
     assert response.status_code == 400
     assert field in response.json()
     source.refresh_from_db()
@@ -304,13 +313,15 @@ def test_invalid_update_is_a_400_naming_the_field(as_user, source, bob, changes,
 
 def test_a_source_cannot_move_to_another_library(as_user, source, alice):
     other = make_library(owner=alice, name="Other")
-    response = as_user(alice).patch(detail(source), {"library": other.slug}, format="json")
+    response = as_user(alice).patch(
+        detail(source), {"library": other.slug}, format="json", **read(source)
+    )
     assert response.status_code == 400
     assert "library" in response.json()
 
 
 def test_stale_if_match_is_refused_with_412(as_user, source, alice, bob):
-    as_user(alice).patch(detail(source), {"title": "Alice's title"}, format="json")
+    as_user(alice).patch(detail(source), {"title": "Alice's title"}, format="json", **read(source))
     response = as_user(bob).patch(
         detail(source), {"title": "Bob's title"}, format="json", HTTP_IF_MATCH='"1"'
     )
@@ -323,10 +334,30 @@ def test_stale_if_match_is_refused_with_412(as_user, source, alice, bob):
     assert fresh.status_code == 200
 
 
+@pytest.mark.parametrize("method", ["put", "patch", "delete"])
+def test_a_change_without_if_match_is_refused_with_428(as_user, source, alice, method):
+    response = getattr(as_user(alice), method)(detail(source), {"title": "New"}, format="json")
+    assert response.status_code == 428
+    assert "If-Match" in response.json()["detail"]
+    source.refresh_from_db()
+    assert (source.title, source.version) != ("New", 2)
+    assert Source.objects.filter(pk=source.pk).exists()
+
+
+def test_a_stale_delete_is_refused_with_412_and_deletes_nothing(as_user, source, alice, bob):
+    as_user(alice).patch(detail(source), {"title": "Alice's title"}, format="json", **read(source))
+    response = as_user(bob).delete(detail(source), HTTP_IF_MATCH='"1"')
+    assert response.status_code == 412
+    assert response.json()["etag"] == '"2"'
+    assert Source.objects.filter(pk=source.pk).exists()
+
+
 @pytest.mark.parametrize(("persona", "expected"), [("vera", 403), ("mallory", 404)])
 def test_viewer_and_outsider_cannot_update_a_source(as_user, source, persona, expected, request):
     user = request.getfixturevalue(persona)
-    response = as_user(user).patch(detail(source), {"title": "Defaced"}, format="json")
+    response = as_user(user).patch(
+        detail(source), {"title": "Defaced"}, format="json", **read(source)
+    )
     assert response.status_code == expected
     source.refresh_from_db()
     assert source.title != "Defaced"
@@ -336,14 +367,15 @@ def test_viewer_and_outsider_cannot_update_a_source(as_user, source, persona, ex
 
 
 def test_editor_deletes_a_source(as_user, source, bob):
-    assert as_user(bob).delete(detail(source)).status_code == 204
+    assert as_user(bob).delete(detail(source), **read(source)).status_code == 204
     assert not Source.objects.filter(pk=source.pk).exists()
 
 
 @pytest.mark.parametrize(("persona", "expected"), [("vera", 403), ("mallory", 404)])
 def test_viewer_and_outsider_cannot_delete_a_source(as_user, source, persona, expected, request):
     user = request.getfixturevalue(persona)
-    assert as_user(user).delete(detail(source)).status_code == expected
+    assert as_user(user).delete(detail(source), **read(source)).status_code == expected
+    assert as_user(user).delete(detail(source)).status_code == expected  # role before If-Match
     assert Source.objects.filter(pk=source.pk).exists()
 
 
