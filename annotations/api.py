@@ -21,7 +21,6 @@ from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError as DRFValidationError
-from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.parsers import JSONParser
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
@@ -54,7 +53,9 @@ from annotations.serializers import (
     W3CPageQuerySerializer,
     etag_for,
 )
-from sources.models import Library, SourceText
+from config.security import BoundedLimitOffsetPagination
+from sources.access import role_in_library
+from sources.models import WRITE_ROLES, Library, SourceText
 from sources.serializers import django_errors_as_400, library_lookup, validated_query
 from sources.versioning import not_modified, require_if_match
 
@@ -79,7 +80,7 @@ class JSONLDParser(JSONParser):
     media_type = "application/ld+json"
 
 
-class AnnotationPagination(LimitOffsetPagination):
+class AnnotationPagination(BoundedLimitOffsetPagination):
     """Plain JSON pages; the reading view asks for a whole text's annotations at once."""
 
     default_limit = 100
@@ -135,6 +136,7 @@ def text_for_target(parsed: w3c.Parsed, request: Request) -> SourceText:
         text = (
             SourceText.objects.visible_to(request.user)
             .select_related("source__library")
+            .annotate(viewer_role=role_in_library(request.user, "source__library_id"))
             .filter(source_id=source_id, revision=revision)
             .first()
         )
@@ -146,7 +148,9 @@ def text_for_target(parsed: w3c.Parsed, request: Request) -> SourceText:
 
 
 def require_annotate(text: SourceText, user: AnyUser) -> None:
-    if not text.source.library.can_edit(user):
+    """Editors and owners annotate; the role comes with the text when its query brought it."""
+    role = text.viewer_role if hasattr(text, "viewer_role") else text.source.library.role_of(user)
+    if role not in WRITE_ROLES:
         raise PermissionDenied("You may read this text but not annotate it.")
 
 
@@ -184,8 +188,13 @@ class AnnotationViewSet(viewsets.GenericViewSet):
         fields = self.new_annotation_fields(request)
         with django_errors_as_400():
             created = Annotation.objects.create_annotation(creator=request.user, **fields)
+        # Represented as created, not read back: its text, library and the creator's role
+        # are at hand (and `annotations_for` would find exactly this row); only its tags
+        # are read.
+        created.viewer_role = fields["text"].viewer_role
+        created.load_tags()
         url = reverse("api-annotation-detail", args=[created.pk], request=request)
-        return self.represent(self.fetch(created.pk), status.HTTP_201_CREATED, Location=url)
+        return self.represent(created, status.HTTP_201_CREATED, Location=url)
 
     def retrieve(self, request: Request, pk: int) -> Response:
         annotation = self.fetch(pk)
@@ -200,7 +209,8 @@ class AnnotationViewSet(viewsets.GenericViewSet):
         changes = self.changes(request, annotation, partial=partial)
         with django_errors_as_400():
             annotation.apply_changes(changes, user=request.user)
-        return self.represent(self.fetch(pk))
+        annotation.load_tags()  # read again only if the edit set them
+        return self.represent(annotation)
 
     def partial_update(self, request: Request, pk: int) -> Response:
         return self.update(request, pk, partial=True)
@@ -232,13 +242,8 @@ class AnnotationViewSet(viewsets.GenericViewSet):
         return get_annotation_for_user(self.request.user, pk, write=write)
 
     def plain(self, annotations: Any, *, many: bool = False) -> Any:
-        items = list(annotations) if many else [annotations]
-        editable = set(
-            Annotation.objects.editable_by(self.request.user)
-            .filter(pk__in=[a.pk for a in items])
-            .values_list("pk", flat=True)
-        )
-        context = {"request": self.request, "editable_ids": editable}
+        """`can_edit` comes from each row's `viewer_role` (see `annotations_for`)."""
+        context = {"request": self.request}
         return AnnotationSerializer(annotations, many=many, context=context).data
 
     def represent(self, annotation: Annotation, code: int = 200, **headers: str) -> Response:
@@ -366,6 +371,7 @@ class TagViewSet(viewsets.GenericViewSet):
 
     serializer_class = TagSerializer
     lookup_value_converter = "int"
+    pagination_class = None  # autocomplete answers at most `limit` tags, unpaged
 
     def get_queryset(self) -> QuerySet[Tag]:
         return Tag.objects.visible_to(self.request.user)

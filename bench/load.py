@@ -2,7 +2,8 @@
 PostgreSQL on loopback, measured with wrk. Not part of the test suite.
 
     .venv/bin/python bench/load.py                      # the defaults below, about 3 minutes
-    .venv/bin/python bench/load.py --duration 30 --workers 4 --threads 1
+    .venv/bin/python bench/load.py --duration 30 --workers 4 --threads 1   # sync workers
+    .venv/bin/python bench/load.py --cpu 200             # CPU per request, no gunicorn or wrk
 
 It creates (once) a database `marginalia_load` with a synthetic corpus made in bulk through the
 ORM (sources with texts from bench/corpus.py, annotations with quotes, tags), starts gunicorn
@@ -26,6 +27,7 @@ import random
 import secrets
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -255,6 +257,77 @@ def run_wrk(base: str, name: str, path: str, script: str, args) -> dict:
     return {"scenario": name} | result
 
 
+# --- CPU per request ---------------------------------------------------------------------------
+
+
+def cpu_requests(ids: dict) -> list[tuple[str, object]]:
+    """(name, request(client, n)) for what `--cpu` measures: the wrk scenarios' requests."""
+    auth = {"HTTP_AUTHORIZATION": f"Token {ids['token']}", "HTTP_ACCEPT": "application/json"}
+    jsonld = auth | {
+        "HTTP_ACCEPT": 'application/ld+json; profile="http://www.w3.org/ns/anno.jsonld"'
+    }
+    notes, texts, spans = ids["annotations"], ids["texts"], ids["spans"]
+
+    def write(client, n: int):
+        text, start, end = spans[n % len(spans)]
+        body = {"text": text, "start": start, "end": end, "comment": "load test",
+                "tags": ["theme:treaty"]}  # fmt: skip
+        return client.post("/api/annotations/", body, content_type="application/json", **auth)
+
+    def read(headers: dict):
+        return lambda client, n: client.get(f"/api/annotations/{notes[n % len(notes)]}/", **headers)
+
+    def listing(client, n: int):
+        return client.get(f"/api/annotations/?limit=50&text={texts[n % len(texts)]}", **auth)
+
+    return [
+        ("floor", lambda client, n: client.get("/bench/floor/")),
+        ("health", lambda client, n: client.get("/health/")),
+        ("annotation read", read(auth)),
+        ("annotation read (JSON-LD)", read(jsonld)),
+        ("annotation list (50)", listing),
+        ("annotation write", write),
+    ]
+
+
+def measure_cpu(ids: dict, count: int, only: str | None, profile: bool) -> list[dict]:
+    """CPU time one request costs the Django process (Django's test client: the whole
+    middleware stack and view, no gunicorn), after a warm-up; the database's own CPU is
+    not in it. Wall-clock figures on a shared machine measure the neighbours; this does not."""
+    import cProfile
+    import pstats
+
+    from django.test import Client
+
+    client = Client(HTTP_HOST="127.0.0.1")
+    results = []
+    for name, call in cpu_requests(ids):
+        if only and only not in name:
+            continue
+        for n in range(20):  # warm-up: imports, caches, the connection
+            assert call(client, n).status_code < 300, name
+        profiler = cProfile.Profile(time.process_time) if profile else None
+        if profiler:
+            profiler.enable()
+        costs = []
+        for n in range(count):
+            started = time.process_time()
+            call(client, 1000 + n)
+            costs.append((time.process_time() - started) * 1000)
+        if profiler:
+            profiler.disable()
+        ms = statistics.median(costs)
+        results.append({"scenario": name, "cpu_ms_median": round(ms, 3),
+                        "cpu_ms_mean": round(statistics.fmean(costs), 3),
+                        "at_most_on_2_cores": round(2000 / ms)})  # fmt: skip
+        print(f"{name:32} median {ms:6.2f} ms, mean {statistics.fmean(costs):6.2f} ms CPU/request"
+              f"   at most {2000 / ms:6.0f}/s on 2 cores")  # fmt: skip
+        if profiler:
+            stats = pstats.Stats(profiler).sort_stats(os.environ.get("PROFILE_SORT", "cumulative"))
+            stats.print_stats(int(os.environ.get("PROFILE_LINES", "40")))
+    return results
+
+
 # --- The server ---------------------------------------------------------------------------------
 
 
@@ -338,12 +411,20 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--wrk-threads", type=int, default=2)
     parser.add_argument("--workers", type=int, default=4, help="gunicorn worker processes")
-    parser.add_argument("--threads", type=int, default=1, help="threads per gunicorn worker")
+    parser.add_argument("--threads", type=int, default=2, help="threads per gunicorn worker")
     parser.add_argument("--port", type=int, default=0, help="default: a free port")
     parser.add_argument("--no-access-log", dest="access_log", action="store_false")
     parser.add_argument("--search-path", default="/api/search/?q=treaty",
                         help="measured when the server answers it with 200")  # fmt: skip
     parser.add_argument("--only", help="run only scenarios whose name contains this")
+    parser.add_argument(
+        "--cpu",
+        type=int,
+        default=0,
+        metavar="N",
+        help="instead of wrk: CPU time per request over N test-client requests",
+    )
+    parser.add_argument("--profile", action="store_true", help="with --cpu: cProfile each")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         sys.exit("wrk is not installed: apt-get install wrk")
@@ -355,9 +436,8 @@ def main() -> None:
         subprocess.run(
             [sys.executable, "manage.py", *command, "-v0"], cwd=BASE_DIR, env=env, check=True
         )
-    os.environ.update(
-        {k: env[k] for k in ("DJANGO_SETTINGS_MODULE", "DATABASE_URL", "DEBUG", "SECRET_KEY")}
-    )
+    django_env = ("DJANGO_SETTINGS_MODULE", "DATABASE_URL", "DEBUG", "SECRET_KEY", "STATIC_ROOT")
+    os.environ.update({k: env[k] for k in django_env})
     import django
 
     django.setup()
@@ -366,7 +446,31 @@ def main() -> None:
     print(f"corpus: {ids['text_count']} texts, {ids['annotation_count']} annotations "
           f"({time.monotonic() - started:.1f} s)")  # fmt: skip
     load_before = [round(x, 2) for x in os.getloadavg()]
-    log = Path(tempfile.mkdtemp()) / "gunicorn.log"
+    search, log = None, None
+    if args.cpu:
+        results = measure_cpu(ids, args.cpu, args.only, args.profile)
+    else:
+        log = Path(tempfile.mkdtemp()) / "gunicorn.log"
+        search, results = serve_and_measure(env, log, ids, args)
+    report = {
+        "when": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "machine": machine() | {"load_average_before": load_before},
+        "settings": {k: v for k, v in vars(args).items() if k != "database_url"},
+        "corpus": {"texts": ids["text_count"], "annotations": ids["annotation_count"]},
+        "search_endpoint": search,
+        "results": results,
+    }
+    out = BASE_DIR / "bench" / "out"
+    out.mkdir(exist_ok=True)
+    kind = "load-cpu" if args.cpu else "load"
+    path = out / f"{kind}-{dt.datetime.now():%Y%m%d-%H%M%S}.json"
+    path.write_text(json.dumps(report, indent=2))
+    print(f"load average before {load_before}, after {report['machine']['load_average']}")
+    print(f"written to {path.relative_to(BASE_DIR)}" + (f"; gunicorn log: {log}" if log else ""))
+
+
+def serve_and_measure(env: dict[str, str], log: Path, ids: dict, args) -> tuple[str | None, list]:
+    """Start gunicorn, run every wrk scenario against it, stop it."""
     server = start_server(env, log, args.port)
     base = f"http://127.0.0.1:{args.port}"
     results = []
@@ -385,19 +489,7 @@ def main() -> None:
     finally:
         server.terminate()
         server.wait(timeout=30)
-    report = {
-        "when": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "machine": machine() | {"load_average_before": load_before},
-        "settings": {k: v for k, v in vars(args).items() if k != "database_url"},
-        "corpus": {"texts": ids["text_count"], "annotations": ids["annotation_count"]},
-        "search_endpoint": search,
-        "results": results,
-    }
-    out = BASE_DIR / "bench" / "out"
-    out.mkdir(exist_ok=True)
-    path = out / f"load-{dt.datetime.now():%Y%m%d-%H%M%S}.json"
-    path.write_text(json.dumps(report, indent=2))
-    print(f"written to {path.relative_to(BASE_DIR)}; gunicorn log: {log}")
+    return search, results
 
 
 if __name__ == "__main__":

@@ -1,0 +1,157 @@
+"""The fast paths of the annotation API (issue #8): few queries per request, `can_edit` from
+the user's role, a hand-built representation equal to DRF's, writes answered without
+reading the annotation back. Each test fails if the fast path quietly goes away."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth.models import AnonymousUser
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from rest_framework import serializers
+from rest_framework.test import APIRequestFactory
+
+from annotations.access import annotations_for
+from annotations.models import Annotation, Visibility
+from annotations.serializers import AnnotationSerializer
+from sources.models import Membership, Role
+from tests.factories import make_annotation, make_text
+
+TEXT = "Stalin kept Mao waiting for days. Mao said the treaty mattered more than the loan."
+LIST = "/api/annotations/"
+JSONLD = 'application/ld+json; profile="http://www.w3.org/ns/anno.jsonld"'
+
+
+def detail(annotation) -> str:
+    return reverse("api-annotation-detail", args=[annotation.pk])
+
+
+@pytest.fixture
+def text(source, alice):
+    return make_text(source=source, text=TEXT, imported_by=alice)
+
+
+@pytest.fixture
+def notes(text, alice, bob, vera):
+    """One of each kind: bob's shared and private notes, alice's, and one by vera (who
+    wrote it while she was an editor and is a viewer now)."""
+    return [
+        make_annotation(text=text, creator=bob, quote="the treaty", tags=["theme:treaty", "B"]),
+        make_annotation(text=text, creator=bob, quote="loan", visibility=Visibility.PRIVATE),
+        make_annotation(text=text, creator=alice, quote="Stalin", comment="*kept*"),
+        make_annotation(text=text, creator=vera, quote="days"),
+    ]
+
+
+def test_reading_one_annotation_takes_one_query_and_one_for_its_tags(
+    as_user, bob, notes, django_assert_max_num_queries
+):
+    client = as_user(bob)
+    with CaptureQueriesContext(connection) as missing:  # the session, the user, the row
+        assert client.get("/api/annotations/999999/").status_code == 404
+    with django_assert_max_num_queries(len(missing) + 1):  # and the tags: nothing else
+        response = client.get(detail(notes[0]))
+    assert response.status_code == 200
+    assert response.json()["can_edit"] is True
+
+
+@pytest.mark.parametrize("accept", ["application/json", JSONLD])
+def test_reading_one_annotation_asks_about_membership_once_and_joins_no_source(
+    as_user, vera, notes, accept
+):
+    with CaptureQueriesContext(connection) as queries:
+        response = as_user(vera).get(detail(notes[0]), HTTP_ACCEPT=accept)
+    assert response.status_code == 200
+    sql = [q["sql"] for q in queries.captured_queries]
+    assert sum('"sources_membership"' in s for s in sql) == 1, sql  # the role, with the row
+    assert not any('"sources_source"' in s for s in sql), sql
+    assert not any("annotations_annotation_tags" in s and "IN (" in s for s in sql), sql
+
+
+def test_listing_a_text_joins_no_source_and_queries_the_same_for_more_rows(
+    as_user, vera, text, bob
+):
+    client = as_user(vera)
+
+    def queries_for_list() -> list[str]:
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(f"{LIST}?text={text.pk}").status_code == 200
+        return [q["sql"] for q in queries.captured_queries]
+
+    make_annotation(text=text, creator=bob, quote="Stalin", tags=["a"])
+    few = queries_for_list()
+    for word in ("kept", "Mao", "waiting", "days", "treaty", "loan"):
+        make_annotation(text=text, creator=bob, quote=word, tags=["a", "b"])
+    many = queries_for_list()
+    assert len(few) == len(many)
+    assert not any('"sources_source"' in s for s in many), many  # ordering by text_id
+
+
+@pytest.mark.parametrize("who", ["alice", "bob", "vera", "mallory", "anonymous"])
+def test_can_edit_from_the_role_agrees_with_editable_by(request, library, notes, who):
+    Membership.objects.filter(user=notes[3].creator).update(role=Role.VIEWER)  # vera
+    library.is_public = True  # so that mallory and anonymous see something
+    library.save()
+    user = AnonymousUser() if who == "anonymous" else request.getfixturevalue(who)
+    seen = list(annotations_for(user))
+    assert seen, "every persona sees the public library's shared notes"
+    editable = set(Annotation.objects.editable_by(user).values_list("pk", flat=True))
+    for annotation in seen:
+        assert annotation.editable_with_role(user, annotation.viewer_role) == (
+            annotation.pk in editable
+        ), (who, annotation)
+
+
+def test_viewer_cannot_change_an_annotation_of_hers_through_the_role(as_user, vera, notes):
+    client = as_user(vera)
+    note = notes[3]
+    Membership.objects.filter(user=vera).update(role=Role.VIEWER)
+    tag = client.get(detail(note))["ETag"]
+    response = client.patch(detail(note), {"comment": "x"}, format="json", HTTP_IF_MATCH=tag)
+    assert response.status_code == 403
+
+
+def test_the_hand_built_representation_equals_drfs(alice, vera, notes):
+    request = APIRequestFactory().get(LIST)
+    request.user = vera
+    for annotation in annotations_for(vera):
+        serializer = AnnotationSerializer(annotation, context={"request": request})
+        drf = serializers.ModelSerializer.to_representation(serializer, annotation)
+        fast = serializer.to_representation(annotation)
+        assert list(fast) == list(drf) == list(serializer.Meta.fields)
+        assert fast == drf
+        assert fast["url"] == f"http://testserver{detail(annotation)}"
+
+
+@pytest.mark.parametrize("accept", ["application/json", JSONLD])
+def test_a_created_annotation_is_represented_as_a_read_would(as_user, bob, text, accept):
+    client = as_user(bob)
+    body = {"text": text.pk, "start": 0, "end": 6, "comment": "**who**", "tags": ["b", "A"]}
+    created = client.post(LIST, body, format="json", HTTP_ACCEPT=accept)
+    assert created.status_code == 201, created.content
+    read = client.get(created["Location"], HTTP_ACCEPT=accept)
+    assert created.json() == read.json()
+    assert created["ETag"] == read["ETag"]
+
+
+def test_creating_asks_about_membership_once(as_user, bob, text):
+    body = {"text": text.pk, "start": 0, "end": 6, "tags": ["theme:treaty"]}
+    with CaptureQueriesContext(connection) as queries:
+        assert as_user(bob).post(LIST, body, format="json").status_code == 201
+    sql = [q["sql"] for q in queries.captured_queries]
+    assert sum('"sources_membership"' in s for s in sql) == 1, sql
+
+
+@pytest.mark.parametrize(
+    "change", [{"comment": "new"}, {"tags": ["z", "Y"]}, {"start": 47, "end": 53}]
+)
+def test_an_edited_annotation_is_represented_as_a_read_would(as_user, bob, notes, change):
+    client = as_user(bob)
+    note = notes[0]
+    tag = client.get(detail(note))["ETag"]
+    edited = client.patch(detail(note), change, format="json", HTTP_IF_MATCH=tag)
+    assert edited.status_code == 200, edited.content
+    read = client.get(detail(note))
+    assert edited.json() == read.json()
+    assert read.json()["version"] == 2
