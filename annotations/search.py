@@ -14,7 +14,15 @@ cursor names the last row seen and a page is the same however deep it is. Rankin
 read every row it ranks, so a frequent word is ranked within a bounded window: the
 RANK_WINDOW most recently indexed matches are ranked, the rest follow newest first. The
 window's lower bound travels in the cursor, so paging stays stable while rows are added.
-Counts stop at COUNT_LIMIT ("more than 10,000"), and facets are counted over the window.
+Searches expected to match at most READ_ALL rows have no window: everything is ranked.
+
+What a first page reads is bounded by the window, not by the number of matches: one
+read of the window's ids, ranks and facet tokens gives the page, the facet counts and,
+when it holds every match, the exact count; only the page's rows are read whole
+(display text, snippets). Where the database estimates (PostgreSQL's planner), a search
+expected to match more than READ_ALL rows is counted from the estimate ("about 12,000");
+without estimates (SQLite) counts are exact up to COUNT_LIMIT ("more than 10,000").
+Facets are counted over the window (marked inexact when it does not hold every match).
 """
 
 from __future__ import annotations
@@ -32,6 +40,7 @@ from django.contrib.auth import get_user_model
 from django.core import signing
 from django.core.exceptions import ValidationError
 from django.db import connection
+from django.db.models import Q
 from django.http import Http404
 from django.urls import reverse
 from django.utils.html import escape
@@ -40,10 +49,17 @@ from django.utils.safestring import SafeString, mark_safe
 from annotations import search_index
 from annotations.models import Event, Evidence, SearchEntryKind, Tag, tag_key
 from annotations.search_query import Clause, SearchQuery, TextQuery
-from annotations.search_text import is_cjk, stem, tokens
+from annotations.search_text import Token, is_cjk, stem, tokens
 from sources.models import Library, Source, SourceKind
+from sources.serializers import library_lookup
 
-RANK_WINDOW = 5_000
+# 1,000 rows read per ranked first page: ~5–10 ms from cache on the benchmark machine.
+RANK_WINDOW = 1_000
+# Up to this many expected matches all are read (ranked, counted and faceted exactly): the
+# full-text index scan costs more than reading that many rows, and a window would not
+# save it, since the planner then filters the window's ids on the rows it reads anyway.
+READ_ALL = 3_000
+WIDENINGS = 3  # a window holding less than a page doubles its reach at most this often
 COUNT_LIMIT = 10_000
 EXPORT_LIMIT = 5_000
 FACET_SIZE = 25
@@ -126,8 +142,7 @@ def require_libraries(user: Any, query: SearchQuery) -> None:
     """Http404 when the search names a library the user cannot see (or that is not)."""
     visible = Library.objects.visible_to(user)
     for value in query.libraries:
-        lookup = {"pk": int(value)} if value.isdigit() else {"slug": value}
-        if not visible.filter(**lookup).exists():
+        if not visible.filter(library_lookup(value, path="")).exists():
             raise Http404(f"No library {value!r}.")
 
 
@@ -135,9 +150,10 @@ def plan(user: Any, query: SearchQuery) -> Plan:
     """Scope and filters as SQL conditions on the index (alias `e`)."""
     libraries = Library.objects.visible_to(user)
     if query.libraries:
-        slugs = [v for v in query.libraries if not v.isdigit()]
-        ids = [int(v) for v in query.libraries if v.isdigit()]
-        libraries = libraries.filter(slug__in=slugs) | libraries.filter(pk__in=ids)
+        named = Q()
+        for value in query.libraries:
+            named |= library_lookup(value, path="")
+        libraries = libraries.filter(named)
     result = Plan(
         query.text,
         sorted(set(libraries.values_list("pk", flat=True))),
@@ -296,6 +312,7 @@ class SearchResult:
     next_cursor: str = ""
     total: int = 0
     total_exact: bool = True
+    total_estimated: bool = False  # the planner's estimate: "about N"
     facets: dict[str, list[FacetCount]] = field(default_factory=dict)
     facets_exact: bool = True
     suggestion: str = ""
@@ -309,7 +326,7 @@ class SearchResult:
     def total_label(self) -> str:
         if self.total_exact:
             return f"{self.total:,}"
-        return f"about {self.total:,}" if self.total > COUNT_LIMIT else f"more than {self.total:,}"
+        return f"about {self.total:,}" if self.total_estimated else f"more than {self.total:,}"
 
 
 def search(user: Any, query: SearchQuery) -> SearchResult:
@@ -328,21 +345,47 @@ def search(user: Any, query: SearchQuery) -> SearchResult:
     if found.impossible:
         return result
     fragment = engine.fragment(found)
-    if state.get("t") is None:  # ranks (and facet counts) are bounded to this window
-        state["t"] = window_start(found, fragment)
-    rows, after = page(found, fragment, sort, state, query.limit)
-    result.hits = hits(rows, found.text, user)
-    if state.get("n") is None:
-        result.total, result.total_exact = count(found, fragment)
-        state["n"], state["x"] = result.total, result.total_exact
-        result.facets, result.facets_exact = facets(found, fragment, state.get("t") or 0)
-        if not result.total and found.text.has_positive:
-            result.suggestion = suggest(engine, found, query)
-    else:
+    if state.get("t") is not None:  # a later page: counts and facets came with the first
+        rows, after = page(found, fragment, sort, state, query.limit)
         result.total, result.total_exact = state["n"], state["x"]
+        result.total_estimated = state.get("e", False)
+    else:
+        rows, after = first_page(result, engine, found, fragment, state)
+    result.hits = hits(rows, found.text, user)
     if after is not None:
         result.next_cursor = write_cursor(query, {**state, **after})
     return result
+
+
+def first_page(
+    result: SearchResult, engine: ModuleType, found: Plan, fragment: Fragment, state: dict
+) -> tuple[list[tuple], dict | None]:
+    """The first page, its count and facets, from one read of the ranking window (the
+    matches' ids, ranks and facet tokens, never their text): one full-text index scan for
+    all three instead of one each. `state` receives what later pages need."""
+    estimated = engine.estimate(*_sql(found, fragment, "e.id"))
+    state["t"] = window_start(found, fragment, estimated)
+    ranked = result.sort == "relevance"
+    window = read_window(found, fragment, state["t"], ranked=ranked)
+    for _ in range(WIDENINGS if ranked else 0):
+        if window is None or not state["t"] or len(window) > result.query.limit:
+            break
+        state["t"] = _widened(state["t"])
+        window = read_window(found, fragment, state["t"], ranked=ranked)
+    if ranked and window is not None:
+        rows, after = _window_page(found, fragment, state, window, result.query.limit)
+    else:
+        rows, after = page(found, fragment, result.sort, state, result.query.limit)
+    total = count(found, fragment, estimated, window if not state["t"] else None)
+    result.total, result.total_exact, result.total_estimated = total
+    state["n"], state["x"], state["e"] = total
+    if window is None:
+        result.facets, result.facets_exact = facets(found, fragment, state["t"])
+    else:
+        result.facets, result.facets_exact = _facets(*_window_tokens(window), found), not state["t"]
+    if not result.total and found.text.has_positive:
+        result.suggestion = suggest(engine, found, result.query)
+    return rows, after
 
 
 # --- SQL shared by both backends --------------------------------------------------------
@@ -366,31 +409,88 @@ def _fetch(sql: str, params: list[Any]) -> list[tuple]:
         return cursor.fetchall()
 
 
-def window_start(found: Plan, fragment: Fragment) -> int:
+def window_start(found: Plan, fragment: Fragment, estimated: int | None) -> int:
     """The lowest id of the ranking window: about the RANK_WINDOW newest matches; 0 when
     all matches fit. A backend that can estimate (PostgreSQL's planner) places it from
     the estimate instead of reading the matches: only rows in the window are then read."""
-    sql, params = _sql(found, fragment, "e.id")
-    estimated = backend().estimate(sql, params)
     if estimated is None:
+        sql, params = _sql(found, fragment, "e.id")
         rows = _fetch(f"{sql} ORDER BY e.id DESC LIMIT 1 OFFSET %s", [*params, RANK_WINDOW - 1])
         return rows[0][0] if rows else 0
-    if estimated <= RANK_WINDOW:
+    if estimated <= READ_ALL:
         return 0
     low, high = _fetch(f"SELECT min(id), max(id) FROM {TABLE}", [])[0]
     return int(high - (high - low) * RANK_WINDOW / estimated)
 
 
-def count(found: Plan, fragment: Fragment) -> tuple[int, bool]:
-    """(matches, exact?): exact up to COUNT_LIMIT; beyond it the planner's estimate where
-    there is one, else COUNT_LIMIT ("more than")."""
+def _widened(threshold: int) -> int:
+    """A window reaching twice as far back. The estimate places a window as if matches
+    were spread evenly over the ids; where they cluster in older rows (a collection
+    imported years ago) the window can hold less than a page."""
+    high = _fetch(f"SELECT max(id) FROM {TABLE}", [])[0][0] or 0
+    return max(0, 2 * threshold - high)
+
+
+def count(
+    found: Plan, fragment: Fragment, estimated: int | None, window: list[tuple] | None = None
+) -> tuple[int, bool, bool]:
+    """(matches, exact?, estimated?). Counting reads every match, so it is done only where
+    it costs no more than ranking: when all matches were read for ranking anyway
+    (`window`, given when it holds every match), or without an estimate up to COUNT_LIMIT
+    ("more than" beyond). Otherwise the planner's estimate stands: "about N"."""
+    if window is not None:
+        return len(window), True, False
+    if estimated is not None and estimated > READ_ALL:
+        return estimated, False, True
     sql, params = _sql(found, fragment, "1")
-    estimated = backend().estimate(sql, params)
-    if estimated is not None and estimated > COUNT_LIMIT:
-        return estimated, False
     rows = _fetch(f"SELECT count(*) FROM ({sql} LIMIT %s) counted", [*params, COUNT_LIMIT + 1])
     total = rows[0][0]
-    return min(total, COUNT_LIMIT), total <= COUNT_LIMIT
+    return min(total, COUNT_LIMIT), total <= COUNT_LIMIT, False
+
+
+def read_window(
+    found: Plan, fragment: Fragment, threshold: int, *, ranked: bool
+) -> list[tuple] | None:
+    """(id, rank, facets, year) of every match in the window; None when it holds more
+    than COUNT_LIMIT (a badly wrong estimate): then the page is ranked in SQL instead. The
+    limit is above any expected row count, so it never changes the plan."""
+    extra, extra_params = (["e.id >= %s"], [threshold]) if threshold else ([], [])
+    rank, rank_params = (fragment.rank, fragment.rank_params) if ranked else ("0.0", [])
+    select = f"e.id, {rank} AS rank, e.facets, e.year"
+    sql, params = _sql(found, fragment, select, extra, extra_params)
+    rows = _fetch(f"{sql} LIMIT %s", [*rank_params, *params, COUNT_LIMIT + 1])
+    return rows if len(rows) <= COUNT_LIMIT else None
+
+
+def _window_page(
+    found: Plan, fragment: Fragment, state: dict, window: list[tuple], limit: int
+) -> tuple[list[tuple], dict | None]:
+    """The first relevance page from the window read: the best `limit` are chosen here
+    and only their rows are read whole; past the window, older matches follow."""
+    best = sorted(window, key=lambda row: (float(row[1]), row[0]), reverse=True)[: limit + 1]
+    rows = _rows_by_id([(pk, rank) for pk, rank, *_ in best])
+    if len(rows) > limit:
+        return rows[:limit], {"p": "ranked", "r": rows[limit - 1][-1], "i": rows[limit - 1][0]}
+    if state["t"]:
+        rows += _rest_page(found, fragment, state["t"], None, limit - len(rows) + 1)
+    if len(rows) > limit:
+        return rows[:limit], {"p": "rest", "i": rows[limit - 1][0]}
+    return rows, None
+
+
+def _rows_by_id(ranked: list[tuple[int, float]]) -> list[tuple]:
+    """Whole rows (COLUMNS and rank) of `ranked` ids, in that order."""
+    if not ranked:
+        return []
+    marks = ", ".join(["%s"] * len(ranked))
+    found = {
+        row[0]: row
+        for row in _fetch(
+            f"SELECT {', '.join(COLUMNS)} FROM {TABLE} e WHERE e.id IN ({marks})",
+            [pk for pk, _ in ranked],
+        )
+    }
+    return [(*found[pk], rank) for pk, rank in ranked if pk in found]
 
 
 def page(
@@ -427,10 +527,14 @@ def _ranked_page(found: Plan, fragment: Fragment, state: dict, n: int) -> list[t
             state["r"],
             state["i"],
         ]
-    select = f"{', '.join(COLUMNS)}, {fragment.rank} AS rank"
-    sql, params = _sql(found, fragment, select, extra, extra_params)
+    # Rank ids first, then read the page's rows whole: the window's display text is
+    # never read, sorted or carried, only that of the `n` rows shown.
+    sql, params = _sql(found, fragment, f"e.id, {fragment.rank} AS rank", extra, extra_params)
+    ranked = f"{sql} ORDER BY rank DESC, e.id DESC LIMIT %s"
     return _fetch(
-        f"{sql} ORDER BY rank DESC, e.id DESC LIMIT %s", [*fragment.rank_params, *params, n]
+        f"SELECT {', '.join(COLUMNS)}, r.rank FROM ({ranked}) r JOIN {TABLE} e ON e.id = r.id"
+        " ORDER BY r.rank DESC, e.id DESC",
+        [*fragment.rank_params, *params, n],
     )
 
 
@@ -483,13 +587,34 @@ def facets(
     window's when there are more: then the counts are marked inexact)."""
     extra = ["e.id >= %s"] if threshold else []
     sql, params = _sql(found, fragment, "e.facets, e.year", extra, [threshold] if threshold else [])
-    tokens_, years = backend().facet_counts(sql, params)
+    return _facets(*backend().facet_counts(sql, params), found), not threshold
+
+
+def _window_tokens(window: list[tuple]) -> tuple[Counter, Counter]:
+    """Facet tokens (tags, events, source kinds) and years counted over the window read."""
+    tokens_ = Counter(_split_tokens([raw_facets for _, _, raw_facets, _ in window]))
+    tokens_.pop("", None)
+    years = Counter(int(year) for *_, year in window if year is not None)
+    return tokens_, years
+
+
+def _split_tokens(arrays: list[Any]) -> list[str]:
+    """The tokens of stored facet arrays. They are short ASCII words (`search_index.token`:
+    a letter and digits or hex), so splitting the JSON text at commas reads them exactly,
+    several times faster than parsing it: this runs for every row of the window."""
+    if not all(isinstance(raw, str) for raw in arrays):
+        return [token for raw in arrays for token in _facet_list(raw)]
+    joined = ",".join(raw.strip()[1:-1] for raw in arrays)
+    return joined.replace('"', "").replace(" ", "").split(",")
+
+
+def _facets(tokens_: Counter, years: Counter, found: Plan) -> dict[str, list[FacetCount]]:
     return {
         "tags": _tag_facets(tokens_, found.library_ids),
         "events": _event_facets(tokens_, found.library_ids),
         "source_kinds": _kind_facets(tokens_),
         "years": [FacetCount(str(y), str(y), n) for y, n in sorted(years.items()) if y],
-    }, not threshold
+    }
 
 
 def _top(tokens_: Counter, prefix: str) -> list[tuple[int, int]]:
@@ -671,9 +796,11 @@ class Highlighter:
         self.phrases = [c.words for c in clauses if c.is_phrase]
         self.cjk = [_cjk_string(c) for c in clauses if _cjk_string(c)]
 
-    def spans(self, text: str) -> list[tuple[int, int]]:
+    def spans(self, text: str, stop: int | None = None) -> list[tuple[int, int]]:
+        """Where the query matched, merged; with `stop` (and no phrase in the query),
+        only the matches starting before `stop` are looked for."""
         found: list[tuple[int, int]] = []
-        words = list(tokens(text))
+        words = list(tokens(text)) if stop is None or self.phrases else _until(text, stop)
         for i, token in enumerate(words):
             if self._matches(token.folded):
                 found.append((token.start, token.end))
@@ -697,19 +824,46 @@ class Highlighter:
                 start = text.find(needle, start + 1)
         return found
 
+    def _first(self, text: str) -> int | None:
+        """Where the first match starts, reading the text no further than that."""
+        if self.phrases:
+            spans = self.spans(text)
+            return spans[0][0] if spans else None
+        starts = [p for p in (text.find(needle) for needle in self.cjk) if p >= 0]
+        for token in tokens(text):
+            if starts and token.start >= min(starts):
+                break
+            if self._matches(token.folded):
+                starts.append(token.start)
+                break
+        return min(starts, default=None)
+
     def snippet(self, text: str, size: int = SNIPPET_CHARS) -> SafeString:
+        """About `size` characters around the first match, the matches marked. A long
+        text (a passage) is read only up to the snippet's end: words past it are never
+        tokenised or stemmed."""
         if not text:
             return mark_safe("")
-        spans = self.spans(text)
+        first = self._first(text) if len(text) > size else None
         start = 0
-        if len(text) > size and spans:
-            start = max(0, spans[0][0] - size // 3)
+        if first is not None:
+            start = max(0, first - size // 3)
             start = text.rfind(" ", 0, start) + 1 if start else 0
         end = min(len(text), start + size)
         if end < len(text):
             cut = text.rfind(" ", start + size // 2, end)
             end = cut if cut > 0 else end
-        return _marked(text, start, end, spans)
+        return _marked(text, start, end, self.spans(text, stop=end))
+
+
+def _until(text: str, stop: int) -> list[Token]:
+    """The words of `text` that start before `stop`."""
+    found = []
+    for token in tokens(text):
+        if token.start >= stop:
+            break
+        found.append(token)
+    return found
 
 
 def _cjk_string(clause: Clause) -> str:

@@ -3,6 +3,8 @@ on both, and nothing here depends on which one answers."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.core.exceptions import ValidationError
 from django.utils.datastructures import MultiValueDict
@@ -411,12 +413,94 @@ def test_paging_goes_past_the_ranking_window_without_a_cliff(many, alice, monkey
 def test_paging_with_an_estimated_window_covers_everything(many, alice, monkeypatch):
     """Where the database estimates (PostgreSQL), the window is placed from the estimate."""
     monkeypatch.setattr(search_module, "RANK_WINDOW", 10)
+    monkeypatch.setattr(search_module, "READ_ALL", 20)
     monkeypatch.setattr(search_module, "COUNT_LIMIT", 12)
     monkeypatch.setattr(search_module.backend(), "estimate", lambda sql, params: 25)
     first = run(alice, q="face", limit="4", **{"in": "annotation"})
     assert first.total_label == "about 25"
     seen = all_pages(alice, q="face", limit="4", **{"in": "annotation"})
     assert len(seen) == len(set(seen)) == 30
+
+
+def test_a_search_expected_to_outgrow_the_window_is_counted_from_the_estimate(
+    many, alice, monkeypatch
+):
+    """Counting exactly would read every match; beyond the window the estimate stands."""
+    monkeypatch.setattr(search_module, "RANK_WINDOW", 10)
+    monkeypatch.setattr(search_module, "READ_ALL", 20)
+    monkeypatch.setattr(search_module, "COUNT_LIMIT", 100)
+    monkeypatch.setattr(search_module.backend(), "estimate", lambda sql, params: 25)
+    first = run(alice, q="face", limit="4", **{"in": "annotation"})
+    assert (first.total, first.total_exact, first.total_label) == (25, False, "about 25")
+    later = run(alice, q="face", limit="4", cursor=first.next_cursor, **{"in": "annotation"})
+    assert later.total_label == "about 25"
+
+
+@pytest.mark.parametrize("estimate", [3, 25])
+def test_a_search_expected_to_match_few_is_read_whole_and_counted_exactly(
+    many, alice, monkeypatch, estimate
+):
+    """Up to READ_ALL expected matches there is no window: all are ranked and counted."""
+    monkeypatch.setattr(search_module, "RANK_WINDOW", 10)
+    monkeypatch.setattr(search_module, "READ_ALL", 40)
+    monkeypatch.setattr(search_module.backend(), "estimate", lambda sql, params: estimate)
+    first = run(alice, q="face", limit="4", **{"in": "annotation"})
+    assert (first.total, first.total_exact, first.total_label) == (30, True, "30")
+    assert first.facets_exact
+    assert len(all_pages(alice, q="face", limit="4", **{"in": "annotation"})) == 30
+
+
+def test_a_window_placed_among_newer_rows_that_do_not_match_reaches_back(
+    many, alice, source, monkeypatch
+):
+    """The estimate places the window as if matches were spread evenly; when the newest
+    rows hold none, the window reaches further back, so the first page is still ranked."""
+    for n in range(60):
+        make_annotation(text=many[0].text, creator=alice, quote=f"treaty{n % 30}", comment="")
+    monkeypatch.setattr(search_module, "RANK_WINDOW", 10)
+    monkeypatch.setattr(search_module, "READ_ALL", 20)
+    monkeypatch.setattr(search_module.backend(), "estimate", lambda sql, params: 100)
+    first = run(alice, q="face", limit="4", **{"in": "annotation"})
+    assert len(first.hits) == 4 and all(hit.rank > 0 for hit in first.hits)
+    seen = all_pages(alice, q="face", limit="4", **{"in": "annotation"})
+    assert len(seen) == len(set(seen)) == 30
+
+
+def test_the_first_page_reads_only_the_shown_rows_whole(many, alice):
+    """Ranking, counting and facets read ids, ranks and facet tokens; the display text is
+    read for the page's rows alone, by id."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        result = run(alice, q="face", limit="5", **{"in": "annotation"})
+    assert len(result.hits) == 5 and result.total == 30
+    reading_text = [q["sql"] for q in queries if "e.body" in q["sql"]]
+    assert len(reading_text) == 1
+    assert re.search(r"FROM annotations_searchentry e WHERE e\.id IN \([\d, ]+\)$", reading_text[0])
+
+
+def test_facets_counted_from_the_window_equal_those_counted_in_sql(corpus, alice):
+    query = parse_params(MultiValueDict({"q": ["treaty OR stalin OR mao"]}))
+    found_ = search_module.plan(alice, query)
+    fragment = search_module.backend().fragment(found_)
+    window = search_module.read_window(found_, fragment, 0, ranked=True)
+    from_window = search_module._facets(*search_module._window_tokens(window), found_)
+    in_sql, exact = search_module.facets(found_, fragment, 0)
+    assert exact and from_window == in_sql and from_window["tags"]
+
+
+@pytest.mark.parametrize(
+    ("stored", "tokens"),
+    [
+        ('["kprimary", "t12", "a3f09c"]', ["kprimary", "t12", "a3f09c"]),
+        ('["e7","s3"]', ["e7", "s3"]),
+        ("[]", [""]),
+        (["t1", "e2"], ["t1", "e2"]),
+    ],
+)
+def test_facet_arrays_are_split_as_json_parses_them(stored, tokens):
+    assert search_module._split_tokens([stored]) == tokens
 
 
 def test_pages_stay_stable_while_results_are_added(many, alice, source):
@@ -530,3 +614,52 @@ def test_result_source_ids_include_the_sources_of_claims(corpus, alice, mallory)
     query = parse_params(MultiValueDict({"q": ["waiting"], "in": ["claim"]}))
     assert result_source_ids(alice, query) == [corpus["primary"].pk]
     assert result_source_ids(mallory, query) == []
+
+
+# --- snippets of long texts -----------------------------------------------------------------
+
+
+def highlighter(typed: str) -> search_module.Highlighter:
+    return search_module.Highlighter(parse_params(MultiValueDict({"q": [typed]})).text)
+
+
+def snippet_marking_everything(marker: search_module.Highlighter, text: str) -> str:
+    """The snippet as it is defined: every match found in the whole text, then cut."""
+    spans, size = marker.spans(text), search_module.SNIPPET_CHARS
+    start = 0
+    if len(text) > size and spans:
+        start = max(0, spans[0][0] - size // 3)
+        start = text.rfind(" ", 0, start) + 1 if start else 0
+    end = min(len(text), start + size)
+    if end < len(text):
+        cut = text.rfind(" ", start + size // 2, end)
+        end = cut if cut > 0 else end
+    return search_module._marked(text, start, end, spans)
+
+
+LONG = " ".join([ENGLISH, "filler words " * 40, RUSSIAN, "mutual security " * 3, ENGLISH] * 4)
+
+
+@pytest.mark.parametrize(
+    "typed",
+    ["treaty", "treat*", "mao stalin", '"mutual security"', "毛泽东", "Сталина", "absent", "sign"],
+)
+def test_a_long_texts_snippet_is_the_one_marking_the_whole_text_gives(typed):
+    marker = highlighter(typed)
+    for text in [LONG, LONG[500:], LONG[:300], "x" * 900 + " treaty"]:
+        assert marker.snippet(text) == snippet_marking_everything(marker, text)
+
+
+def test_a_long_text_is_read_only_up_to_its_snippet(monkeypatch):
+    read = []
+    real_tokens = search_module.tokens
+
+    def spy(text):
+        for token in real_tokens(text):
+            read.append(token.start)
+            yield token
+
+    monkeypatch.setattr(search_module, "tokens", spy)
+    snippet = highlighter("treaty").snippet("A treaty. " + "filler " * 2000)
+    assert "<mark>treaty</mark>" in snippet
+    assert max(read) < 2 * search_module.SNIPPET_CHARS

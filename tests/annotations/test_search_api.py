@@ -217,3 +217,9 @@ def test_export_outsider_gets_nothing_of_others(found, as_user, mallory, library
 
 def test_export_refuses_post(as_user, alice):
     assert as_user(alice).post(reverse("search-export")).status_code == 405
+
+
+@pytest.mark.parametrize("value", ["²", "1" + "0" * 30, "-1"])
+def test_a_library_that_is_no_id_is_not_found_rather_than_failing(value, as_user, alice):
+    response = as_user(alice).get("/api/search/", {"library": value, "q": "treaty"})
+    assert response.status_code == 404
