@@ -68,20 +68,29 @@ class ClaimForm(VersionedForm):
 
     class Meta:
         model = Claim
-        fields = ["statement", "status", "rank", "rank_reason", "note"]
+        fields = ["statement", "status", "rank", "rank_reason", "note", "visibility"]
         widgets = {
             "statement": forms.Textarea(attrs={"rows": 3}),
             "note": forms.Textarea(attrs={"rows": 4}),
         }
 
-    def __init__(self, *args: Any, library: Library, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, library: Library, user: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.instance.library = library
+        self.fields["visibility"].required = False  # not sent: as it was (new: the library)
+        if self.instance.pk is not None and self.instance.creator_id != getattr(user, "pk", None):
+            # An owner moderating someone's claim cannot hide it from the library, or show
+            # it: who sees a claim is its creator's choice.
+            self.fields["visibility"].disabled = True
+            self.fields["visibility"].help_text = "Only the claim's creator can change this."
         if self.instance.pk is not None:
             self.fields["tags"].initial = [tag.name for tag in self.instance.tags.all()]
             del self.fields["event"], self.fields["relation"]  # edited on the claim page
         else:
             self.fields["event"].queryset = library.events.all()
+
+    def clean_visibility(self) -> str:
+        return self.cleaned_data.get("visibility") or self.instance.visibility
 
     def work_fields(self) -> dict[str, Any]:
         data = {name: self.cleaned_data[name] for name in (*self.Meta.fields, "tags")}

@@ -30,6 +30,7 @@ from annotations.models import (
     EventRelation,
     Evidence,
     Stance,
+    Visibility,
 )
 from config.security import BoundedIntegerField
 from sources.dates import edtf_bounds
@@ -124,6 +125,7 @@ class ClaimSerializer(serializers.ModelSerializer):
             "status",
             "rank",
             "rank_reason",
+            "visibility",
             "tags",
             "events",
             "evidence",
@@ -183,6 +185,11 @@ class ClaimWriteSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=ClaimStatus.choices, required=False)
     rank = serializers.ChoiceField(choices=ClaimRank.choices, required=False)
     rank_reason = serializers.CharField(required=False, allow_blank=True, max_length=500)
+    visibility = serializers.ChoiceField(
+        choices=Visibility.choices,
+        required=False,
+        help_text="private: seen by its creator alone; library (the default): by every reader.",
+    )
     tags = tag_list(required=False)
     events = EventLinkWriteSerializer(many=True, required=False)
 
@@ -190,6 +197,13 @@ class ClaimWriteSerializer(serializers.Serializer):
         super().__init__(*args, **kwargs)
         if self.instance is not None:
             self.fields["library"].required = False
+
+    def validate_visibility(self, visibility: str) -> str:
+        claim, request = self.instance, self.context.get("request")
+        user_pk = getattr(getattr(request, "user", None), "pk", None)
+        if claim is not None and visibility != claim.visibility and claim.creator_id != user_pk:
+            raise serializers.ValidationError("Only the claim's creator can change who sees it.")
+        return visibility
 
     def validate_library(self, library: Any) -> Any:
         if self.instance is not None and library.pk != self.instance.library_id:

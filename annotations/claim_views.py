@@ -65,7 +65,8 @@ def claim_list(request: HttpRequest, slug: str) -> HttpResponse:
     library = get_library_for_user(request.user, slug)
     form = ClaimFilterForm(request.GET, library=library)
     valid = form.is_valid()
-    claims = library.claims.select_related("creator").prefetch_related("tags", "event_links__event")
+    claims = Claim.objects.visible_to(request.user).filter(library=library)
+    claims = claims.select_related("creator").prefetch_related("tags", "event_links__event")
     claims = claim_work.with_counts(claim_work.filter_claims(claims, form.query() if valid else {}))
     page = Paginator(claims.order_by("-modified", "-pk"), PAGE_SIZE).get_page(
         request.GET.get("page")
@@ -84,7 +85,7 @@ def claim_list(request: HttpRequest, slug: str) -> HttpResponse:
 @login_required
 def claim_create(request: HttpRequest, slug: str) -> HttpResponse:
     library = get_library_for_user(request.user, slug, write=True)
-    form = ClaimForm(_posted(request), library=library)
+    form = ClaimForm(_posted(request), library=library, user=request.user)
     if request.method == "POST" and form.is_valid():
         try:
             claim = claim_work.create_claim(
@@ -124,7 +125,7 @@ def _render_claim(
 @login_required
 def claim_edit(request: HttpRequest, pk: int) -> HttpResponse:
     claim = get_claim_for_user(request.user, pk, write=True)
-    form = ClaimForm(_posted(request), instance=claim, library=claim.library)
+    form = ClaimForm(_posted(request), instance=claim, library=claim.library, user=request.user)
     status = _status(request)
     if request.method == "POST" and form.is_valid():
         if form.conflicts():

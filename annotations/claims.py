@@ -35,7 +35,7 @@ from annotations.tags import get_or_create_tags
 from sources.models import Library, SourceKind, SourceText
 from sources.serializers import library_lookup
 
-CLAIM_FIELDS = ("statement", "note", "status", "rank", "rank_reason")
+CLAIM_FIELDS = ("statement", "note", "status", "rank", "rank_reason", "visibility")
 SEARCH_LIMIT = 20
 
 

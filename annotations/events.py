@@ -234,7 +234,8 @@ def event_page(event: Event, user: Any) -> EventPage:
     )
     links = ClaimEvent.objects.filter(event=event)
     claims = (
-        Claim.objects.filter(event_links__event=event)
+        Claim.objects.visible_to(user)
+        .filter(event_links__event=event)
         .distinct()
         .select_related("creator")
         .prefetch_related(

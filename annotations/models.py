@@ -442,14 +442,20 @@ class EventRelation(models.TextChoices):
 
 class ClaimQuerySet(models.QuerySet):
     def visible_to(self, user: AnyUser) -> ClaimQuerySet:
-        return self.filter(library__in=Library.objects.visible_to(user))
+        """Claims of the libraries the user may read; a private claim only to its creator."""
+        shown = Q(visibility=Visibility.LIBRARY)
+        if user.is_authenticated:
+            shown |= Q(creator=user)
+        return self.filter(shown, library__in=Library.objects.visible_to(user))
 
     def editable_by(self, user: AnyUser) -> ClaimQuerySet:
-        """As for annotations: the creator while they hold a write role; owners moderate."""
+        """As for annotations: the creator while they hold a write role; owners moderate
+        what the library can see, never someone's private claim."""
         if not user.is_authenticated:
             return self.none()
         own = Q(creator=user, library__in=Library.objects.editable_by(user))
-        return self.filter(own | Q(library__in=Library.objects.owned_by(user)))
+        moderated = Q(visibility=Visibility.LIBRARY, library__in=Library.objects.owned_by(user))
+        return self.filter(own | moderated)
 
 
 class Claim(models.Model):
@@ -466,6 +472,12 @@ class Claim(models.Model):
     rank = models.CharField(max_length=10, choices=ClaimRank.choices, default=ClaimRank.NORMAL)
     rank_reason = models.CharField(
         max_length=500, blank=True, help_text="Why preferred or deprecated (needed for deprecated)."
+    )
+    visibility = models.CharField(
+        max_length=10,
+        choices=Visibility.choices,
+        default=Visibility.LIBRARY,
+        help_text="A private claim is seen by you alone, wherever claims are shown.",
     )
     tags = models.ManyToManyField(Tag, related_name="claims", blank=True)
     creator = models.ForeignKey(
@@ -515,6 +527,7 @@ class EvidenceQuerySet(models.QuerySet):
         return self.filter(
             library__in=Library.objects.visible_to(user),
             annotation__in=Annotation.objects.visible_to(user),
+            claim__in=Claim.objects.visible_to(user),
         )
 
     def editable_by(self, user: AnyUser) -> EvidenceQuerySet:
@@ -673,7 +686,7 @@ class Event(models.Model):
 
 class ClaimEventQuerySet(models.QuerySet):
     def visible_to(self, user: AnyUser) -> ClaimEventQuerySet:
-        return self.filter(library__in=Library.objects.visible_to(user))
+        return self.filter(claim__in=Claim.objects.visible_to(user))
 
 
 class ClaimEvent(models.Model):

@@ -475,6 +475,7 @@ def library_document(library, request: HttpRequest) -> dict[str, Any]:
     texts = SourceText.objects.filter(source__library=library).defer("text", "html", "html_raw")
     for text in texts.select_related("source", "imported_by").order_by("source_id", "revision"):
         graph.revision(text, verify=text.pk in quoted)
-    for row in _claim_rows(library.claims.all(), request.user):
+    claims = Claim.objects.visible_to(request.user).filter(library=library)
+    for row in _claim_rows(claims, request.user):
         graph.claim(row, row.shown_evidence, row.links)
     return graph.document()

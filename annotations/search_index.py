@@ -300,6 +300,7 @@ def _claim_entry(claim: Claim, tags: list, events: list, sources: list[SourceFac
         library_id=claim.library_id,
         claim_id=claim.pk,
         creator_id=claim.creator_id,
+        private=claim.visibility == Visibility.PRIVATE,
         status=claim.status,
         date_earliest=earliest,
         date_latest=latest,
