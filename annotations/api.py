@@ -17,7 +17,7 @@ from django.db.models import QuerySet
 from django.http import Http404
 from django.utils.cache import patch_vary_headers
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError as DRFValidationError
@@ -215,10 +215,31 @@ class AnnotationViewSet(viewsets.GenericViewSet):
     def partial_update(self, request: Request, pk: int) -> Response:
         return self.update(request, pk, partial=True)
 
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "with_evidence",
+                bool,
+                description="Also delete the evidence this highlight gives to claims "
+                "(without it, deleting a highlight that is evidence answers 409).",
+            )
+        ]
+    )
     def destroy(self, request: Request, pk: int) -> Response:
         annotation = self.fetch(pk, write=True)
         require_current_annotation(request, annotation)
-        annotation.delete()
+        claims = annotation.evidence.count()
+        if claims and request.query_params.get("with_evidence") not in ("1", "true"):
+            noun = "claim" if claims == 1 else "claims"
+            return Response(
+                {
+                    "detail": f"This highlight is the evidence of {claims} {noun}: deleting it "
+                    "would take that evidence away. Delete it with its evidence, or keep it.",
+                    "evidence": claims,
+                },
+                status=status.HTTP_409_CONFLICT,
+            )
+        annotation.delete()  # the evidence with it; both stay in their history
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(request=ReattachSerializer, responses={200: AnnotationSerializer})

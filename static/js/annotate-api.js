@@ -72,8 +72,10 @@ export class Api {
     return this.request(this.detailUrl(annotation), { method: "PATCH", body: fields, etag: annotation.etag });
   }
 
-  remove(annotation, { keepalive = false } = {}) {
-    return this.request(this.detailUrl(annotation), { method: "DELETE", etag: annotation.etag, keepalive });
+  /** Refused with 409 when the highlight is a claim's evidence, unless `withEvidence`. */
+  remove(annotation, { keepalive = false, withEvidence = false } = {}) {
+    const url = this.detailUrl(annotation) + (withEvidence ? "?with_evidence=true" : "");
+    return this.request(url, { method: "DELETE", etag: annotation.etag, keepalive });
   }
 
   reattach(annotation, fields) {

@@ -445,11 +445,11 @@ export class AnnotationList {
     card.querySelector("[data-role=undo]").hidden = true;
   }
 
-  async sendDelete(id) {
+  async sendDelete(id, { withEvidence = false } = {}) {
     const waiting = this.store.waiting.get(id);
     if (!waiting) return;
     try {
-      await this.api.remove(waiting.annotation);
+      await this.api.remove(waiting.annotation, { withEvidence });
       this.store.waiting.delete(id);
       this.removeCard(id);
     } catch (error) {
@@ -457,6 +457,9 @@ export class AnnotationList {
       const card = this.cards.get(id);
       if (error.status === 404) {
         this.removeCard(id);
+      } else if (error.status === 409 && card) {
+        this.restoreCard(card);
+        this.offerDeleteWithEvidence(card, id, error.message);
       } else if (card) {
         this.restoreCard(card);
         await this.failed(card, id, error, "It was not deleted; delete it again if you still want to.");
@@ -464,6 +467,23 @@ export class AnnotationList {
       this.painter.refresh();
       this.updateCount();
     }
+  }
+
+  /** A claim's evidence is not taken away in passing: say so, and let the reader choose. */
+  offerDeleteWithEvidence(card, id, text) {
+    this.message(card, text);
+    const box = card.querySelector("[data-role=message]");
+    const button = document.createElement("button");
+    button.type = "button";
+    button.className = "secondary";
+    button.textContent = "Delete with its evidence";
+    button.addEventListener("click", () => {
+      this.message(card, "");
+      this.store.waiting.set(id, { annotation: this.store.get(id), timer: null });
+      this.sendDelete(id, { withEvidence: true });
+    });
+    box.append(" ", button);
+    this.announce(text);
   }
 
   /** Leaving the page must not lose a deletion the reader let stand. */
