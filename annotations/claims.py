@@ -16,6 +16,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Q, QuerySet
 
+from annotations import search_index
 from annotations.models import (
     TAGS_PER_ANNOTATION,
     Annotation,
@@ -76,9 +77,10 @@ def create_claim(
     """A new claim with its tags and event links; `fields` are any of CLAIM_FIELDS."""
     claim = Claim(library=library, creator=creator, statement=statement, **fields)
     claim.full_clean(exclude=["tags"])
-    claim.save()
-    set_claim_tags(claim, tags)
-    set_claim_events(claim, events)
+    with search_index.deferred():  # saved, tagged, linked: indexed once
+        claim.save()
+        set_claim_tags(claim, tags)
+        set_claim_events(claim, events)
     return claim
 
 
@@ -89,11 +91,12 @@ def update_claim(claim: Claim, changes: dict[str, Any]) -> Claim:
         if name in changes:
             setattr(claim, name, changes[name])
     claim.full_clean(exclude=["tags"])
-    claim.save()
-    if "tags" in changes:
-        set_claim_tags(claim, changes["tags"])
-    if "events" in changes:
-        set_claim_events(claim, changes["events"])
+    with search_index.deferred():
+        claim.save()
+        if "tags" in changes:
+            set_claim_tags(claim, changes["tags"])
+        if "events" in changes:
+            set_claim_events(claim, changes["events"])
     return claim
 
 

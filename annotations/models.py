@@ -220,7 +220,9 @@ class AnnotationManager(models.Manager.from_queryset(AnnotationQuerySet)):  # ty
         annotation.set_anchor(start, end, exact=exact)
         annotation.set_comment(comment)
         annotation.motivation = motivation or annotation.default_motivation()
-        with transaction.atomic():
+        from annotations import search_index
+
+        with transaction.atomic(), search_index.deferred():
             annotation.full_clean(exclude=KNOWN_RELATIONS, validate_constraints=False)
             annotation.save()
             annotation.set_tags(tags, new=True)
@@ -380,7 +382,9 @@ class Annotation(models.Model):
         self.motivation = changes.get("motivation") or (
             self.default_motivation() if keeps_default else self.motivation
         )
-        with transaction.atomic():
+        from annotations import search_index
+
+        with transaction.atomic(), search_index.deferred():
             self.full_clean(exclude=KNOWN_RELATIONS, validate_constraints=False)
             self.save()
             if "tags" in changes:

@@ -14,8 +14,10 @@ re-indexes one row in a few queries; `rebuild()` re-indexes a library in batches
 from __future__ import annotations
 
 import hashlib
+import threading
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -430,7 +432,37 @@ def remember_words(entries: list[SearchEntry]) -> None:
     SearchWord.objects.bulk_create(rows, ignore_conflicts=True, batch_size=BATCH)
 
 
+_batching = threading.local()
+
+
+@contextmanager
+def deferred() -> Iterator[None]:
+    """Index the annotations and claims the block changes once, when it ends: a tagged
+    annotation is saved, then tagged, and would otherwise be indexed twice. Use inside the
+    write's transaction; if the block fails nothing is indexed (and nothing written)."""
+    if getattr(_batching, "pending", None) is not None:  # an outer block will index
+        yield
+        return
+    _batching.pending = pending = {"annotations": set(), "claims": set()}
+    try:
+        yield
+    finally:
+        _batching.pending = None
+    index_annotations(pending["annotations"])
+    index_claims(pending["claims"])
+
+
+def _deferring(kind: str, ids: Iterable[int]) -> bool:
+    pending = getattr(_batching, "pending", None)
+    if pending is None:
+        return False
+    pending[kind].update(ids)
+    return True
+
+
 def index_annotations(ids: Iterable[int]) -> None:
+    if _deferring("annotations", ids):
+        return
     ids = sorted(set(ids))
     for start in range(0, len(ids), BATCH):
         batch = ids[start : start + BATCH]
@@ -439,6 +471,8 @@ def index_annotations(ids: Iterable[int]) -> None:
 
 
 def index_claims(ids: Iterable[int]) -> None:
+    if _deferring("claims", ids):
+        return
     ids = sorted(set(ids))
     for start in range(0, len(ids), BATCH):
         batch = ids[start : start + BATCH]
