@@ -35,6 +35,7 @@ from annotations.access import (
     get_annotation_for_user,
     get_tag_for_user,
     get_text_for_user,
+    read_annotation_for_user,
 )
 from annotations.models import Annotation, Tag, TagNamespace
 from annotations.reanchoring import reattach
@@ -197,7 +198,7 @@ class AnnotationViewSet(viewsets.GenericViewSet):
         return self.represent(created, status.HTTP_201_CREATED, Location=url)
 
     def retrieve(self, request: Request, pk: int) -> Response:
-        annotation = self.fetch(pk)
+        annotation = read_annotation_for_user(request.user, pk)
         etag = etag_for(annotation, jsonld=wants_jsonld(request))
         if not_modified(request, etag):
             return Response(status=status.HTTP_304_NOT_MODIFIED, headers={"ETag": etag})

@@ -191,6 +191,10 @@ class AnnotationQuerySet(models.QuerySet):
 KNOWN_RELATIONS = ["tags", "text", "library", "creator"]
 
 
+# Named, so that a new annotation's one history record can be written after its tags are set.
+ANNOTATION_HISTORY = HistoricalRecords(excluded_fields=["modified"], m2m_fields=["tags"])
+
+
 class AnnotationManager(models.Manager.from_queryset(AnnotationQuerySet)):  # type: ignore[misc]
     def create_annotation(
         self,
@@ -224,8 +228,15 @@ class AnnotationManager(models.Manager.from_queryset(AnnotationQuerySet)):  # ty
 
         with transaction.atomic(), search_index.deferred():
             annotation.full_clean(exclude=KNOWN_RELATIONS, validate_constraints=False)
-            annotation.save()
-            annotation.set_tags(tags, new=True)
+            # One history record, "created", with its tags; not "created" and then
+            # "changed" for the tags set a moment later (half the history's cost).
+            annotation.skip_history_when_saving = True
+            try:
+                annotation.save()
+                annotation.set_tags(tags, new=True)
+            finally:
+                del annotation.skip_history_when_saving
+            ANNOTATION_HISTORY.create_historical_record(annotation, "+")
         return annotation
 
 
@@ -275,7 +286,7 @@ class Annotation(models.Model):
     version = models.PositiveIntegerField(default=1, editable=False)
     tags = models.ManyToManyField(Tag, related_name="annotations", blank=True)
 
-    history = HistoricalRecords(excluded_fields=["modified"], m2m_fields=[tags])
+    history = ANNOTATION_HISTORY
     objects = AnnotationManager()
 
     class Meta:
@@ -351,10 +362,23 @@ class Annotation(models.Model):
     def load_tags(self) -> None:
         """Read the tags once and hold them as `prefetch_related` would (in `Tag`'s order):
         for one annotation that machinery costs twice the query it runs."""
-        tags = self.tags.all()
-        list(tags)  # evaluated here; no query when they are already held
-        tags._prefetch_done = True
-        self.__dict__.setdefault("_prefetched_objects_cache", {})["tags"] = tags
+        if "tags" not in getattr(self, "_prefetched_objects_cache", {}):
+            self.hold_tags(list(self.tags.all()))
+
+    def hold_tags(self, tags: list[Tag]) -> None:
+        """Hold tags read elsewhere (in `Tag`'s order) as `prefetch_related` would."""
+        held = Tag.objects.filter(annotations=self)
+        held._result_cache, held._prefetch_done = tags, True
+        self.__dict__.setdefault("_prefetched_objects_cache", {})["tags"] = held
+
+    def visible_with_role(self, user: AnyUser, role: str | None, library_is_public: bool) -> bool:
+        """`AnnotationQuerySet.visible_to` for this one annotation, given the user's role
+        in its library (None for a non-member) and whether the library is public."""
+        if not (library_is_public or (user.is_authenticated and role is not None)):
+            return False
+        return self.visibility == Visibility.LIBRARY or (
+            user.is_authenticated and self.creator_id == user.pk
+        )
 
     def editable_with_role(self, user: AnyUser, role: str | None) -> bool:
         """`AnnotationQuerySet.editable_by` for this one annotation, given the user's role

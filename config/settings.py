@@ -216,6 +216,9 @@ DATABASES = {
     "default": database_from_url(env_str("DATABASE_URL", "sqlite:///var/marginalia.sqlite3"))
 }
 DATABASES["default"]["ATOMIC_REQUESTS"] = True
+# The few hand-written hot reads (sources/rows.py) run as prepared statements on PostgreSQL;
+# off for a pooler in transaction mode that does not keep them (PgBouncer before 1.21).
+DB_PREPARED_STATEMENTS = env_bool("DB_PREPARED_STATEMENTS", default=True)
 # Read replicas (PostgreSQL streaming replication): safe requests read from them, writes and
 # whoever just wrote go to the primary (config/routers.py).
 DATABASES |= replica_databases(env_list("DATABASE_REPLICA_URLS", []))
@@ -283,7 +286,7 @@ REST_FRAMEWORK = {
         # Tokens first: bad credentials then answer 401 with WWW-Authenticate. Personal
         # tokens (sources/tokens.py, `mgl_…`), then DRF's single legacy token per user.
         "sources.tokens.ApiTokenAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
+        "sources.tokens.LegacyTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],

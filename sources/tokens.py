@@ -10,22 +10,29 @@ every unsafe method, whatever the user's role; an expired one is refused altoget
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import secrets
 from datetime import timedelta
 
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
-from django.db.models import QuerySet
+from django.db import IntegrityError, router, transaction
+from django.db.models import Model, QuerySet
 from django.http import Http404
 from django.utils import timezone
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import exceptions
-from rest_framework.authentication import BaseAuthentication, get_authorization_header
+from rest_framework.authentication import (
+    BaseAuthentication,
+    TokenAuthentication,
+    get_authorization_header,
+)
 from rest_framework.permissions import SAFE_METHODS
 from rest_framework.request import Request
 
 from sources.models import ApiToken
+from sources.rows import Selected, fetch, quoted, selected
 
 PREFIX = "mgl_"
 SHOWN_PREFIX = 8  # characters of the key kept to tell tokens apart: "mgl_AbCd"
@@ -112,7 +119,7 @@ class ApiTokenAuthentication(BaseAuthentication):
         return token.user, token
 
     def token_for(self, key: str) -> ApiToken:
-        token = ApiToken.objects.select_related("user").filter(key_hash=hash_key(key)).first()
+        token = token_with_user(ApiToken, "key_hash", hash_key(key))
         if token is None or not token.user.is_active:
             raise exceptions.AuthenticationFailed("Invalid token.")
         if is_expired(token):
@@ -122,6 +129,50 @@ class ApiTokenAuthentication(BaseAuthentication):
 
     def authenticate_header(self, request: Request) -> str:
         return 'Bearer realm="api"'
+
+
+class LegacyTokenAuthentication(TokenAuthentication):
+    """DRF's one token per user (`Authorization: Token <key>`), looked up as personal
+    tokens are: in one hand-written statement with its user."""
+
+    def authenticate_credentials(self, key: str):
+        token = token_with_user(self.get_model(), "key", key)
+        if token is None:
+            raise exceptions.AuthenticationFailed("Invalid token.")
+        if not token.user.is_active:
+            raise exceptions.AuthenticationFailed("User inactive or deleted.")
+        return token.user, token
+
+
+def token_with_user(model: type[Model], key_field: str, key: str) -> Model | None:
+    """The token of `model` whose `key_field` is `key`, with its user, in one statement
+    (`sources.rows`: the ORM's `select_related(...).get()` cost 0.3 ms of every request)."""
+    using = router.db_for_read(model)
+    token_part, user_part = _token_parts(model, using)
+    rows = fetch(using, _token_sql(model, key_field, using), [key])
+    if not rows:
+        return None
+    row = rows[0]
+    token = token_part.instance(row, 0)
+    token.user = user_part.instance(row, token_part.width)
+    return token
+
+
+@functools.cache
+def _token_parts(model: type[Model], using: str) -> tuple[Selected, Selected]:
+    return selected(model, "k", using=using), selected(get_user_model(), "u", using=using)
+
+
+@functools.cache
+def _token_sql(model: type[Model], key_field: str, using: str) -> str:
+    user = get_user_model()
+    columns = ", ".join(part.columns for part in _token_parts(model, using))
+    owner = quoted(using, model, "user")
+    return (
+        f"SELECT {columns} FROM {quoted(using, model)} k "
+        f"JOIN {quoted(using, user)} u ON u.{quoted(using, user, 'id')} = k.{owner} "
+        f"WHERE k.{quoted(using, model, key_field)} = %s"
+    )
 
 
 def touch(token: ApiToken) -> None:

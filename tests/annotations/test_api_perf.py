@@ -7,12 +7,14 @@ from __future__ import annotations
 import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.db import connection
+from django.http import Http404
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from rest_framework import serializers
 from rest_framework.test import APIRequestFactory
 
-from annotations.access import annotations_for
+from annotations import w3c
+from annotations.access import annotations_for, get_annotation_for_user, read_annotation_for_user
 from annotations.models import Annotation, Visibility
 from annotations.serializers import AnnotationSerializer
 from sources.models import Membership, Role
@@ -44,16 +46,48 @@ def notes(text, alice, bob, vera):
     ]
 
 
-def test_reading_one_annotation_takes_one_query_and_one_for_its_tags(
+def test_reading_one_annotation_takes_one_query_with_its_tags(
     as_user, bob, notes, django_assert_max_num_queries
 ):
     client = as_user(bob)
     with CaptureQueriesContext(connection) as missing:  # the session, the user, the row
         assert client.get("/api/annotations/999999/").status_code == 404
-    with django_assert_max_num_queries(len(missing) + 1):  # and the tags: nothing else
+    with django_assert_max_num_queries(len(missing)):  # the same row query, tags included
         response = client.get(detail(notes[0]))
     assert response.status_code == 200
     assert response.json()["can_edit"] is True
+    assert response.json()["tags"] == ["B", "theme:treaty"]
+
+
+@pytest.mark.parametrize("who", ["alice", "bob", "vera", "mallory", "anonymous"])
+@pytest.mark.parametrize("public", [False, True])
+def test_the_hand_written_read_sees_what_visible_to_sees_and_gives_the_same_objects(
+    request, library, notes, who, public
+):
+    """`read_annotation_for_user` (one statement) against the ORM's `visible_to` and
+    `get_annotation_for_user`, persona by persona: same 404s, same representations."""
+    Membership.objects.filter(user=notes[3].creator).update(role=Role.VIEWER)  # vera
+    library.is_public = public
+    library.save()
+    user = AnonymousUser() if who == "anonymous" else request.getfixturevalue(who)
+    visible = set(Annotation.objects.visible_to(user).values_list("pk", flat=True))
+    factory = APIRequestFactory()
+    for note in notes:
+        if note.pk not in visible:
+            with pytest.raises(Http404):
+                read_annotation_for_user(user, note.pk)
+            continue
+        fast, orm = read_annotation_for_user(user, note.pk), get_annotation_for_user(user, note.pk)
+        plain = factory.get(detail(note))
+        plain.user = user
+        assert represented(fast, plain) == represented(orm, plain), (who, note)
+        assert w3c.present(fast, plain) == w3c.present(orm, plain), (who, note)
+        assert fast.created.tzinfo is not None and fast.text.revision == orm.text.revision
+    assert public or who not in ("mallory", "anonymous") or not visible
+
+
+def represented(annotation, request) -> dict:
+    return AnnotationSerializer(annotation, context={"request": request}).data
 
 
 @pytest.mark.parametrize("accept", ["application/json", JSONLD])
@@ -179,3 +213,14 @@ def test_a_tagged_annotation_or_claim_is_indexed_once_per_write(monkeypatch, lib
     calls.clear()
     make_claim(library=library, creator=bob, tags=["theme:face", "place:Moscow"])
     assert len(calls) == 1
+
+
+def test_a_new_tagged_annotation_has_one_history_record_that_holds_its_tags(as_user, bob, text):
+    body = {"text": text.pk, "start": 0, "end": 6, "tags": ["theme:treaty", "Moscow"]}
+    created = as_user(bob).post(LIST, body, format="json")
+    assert created.status_code == 201, created.content
+    records = list(Annotation.history.filter(id=created.json()["id"]))
+    assert [r.history_type for r in records] == ["+"]
+    assert records[0].history_user == bob
+    assert sorted(row.tag.name for row in records[0].tags.all()) == ["Moscow", "theme:treaty"]
+    assert created.json()["tags"] == ["Moscow", "theme:treaty"]

@@ -53,3 +53,31 @@ def test_session_write_without_csrf_token_is_refused(library, bob):
     assert response.status_code == 403
     assert "CSRF" in response.json()["detail"]
     assert not Source.objects.exists()
+
+
+def test_a_token_of_an_inactive_user_is_refused(library, bob):
+    client = token_client(bob)
+    bob.is_active = False
+    bob.save()
+    response = client.get("/api/sources/")
+    assert response.status_code == 401
+    assert "inactive" in response.json()["detail"]
+
+
+def test_a_token_is_checked_in_one_statement_that_brings_the_whole_user(
+    bob, django_assert_num_queries
+):
+    """`sources.tokens.token_with_user`: one hand-written statement, and the user it gives
+    is the one the ORM would have given (every field, aware datetimes)."""
+    from sources.tokens import token_with_user
+
+    key = Token.objects.create(user=bob).key
+    with django_assert_num_queries(1):
+        token = token_with_user(Token, "key", key)
+        user = token.user
+        assert (user.pk, user.username, user.email, user.is_staff) == (
+            bob.pk, bob.username, bob.email, bob.is_staff
+        )  # fmt: skip
+        assert user.date_joined == bob.date_joined and user.date_joined.tzinfo is not None
+        assert user.password == bob.password and token.created.tzinfo is not None
+    assert token_with_user(Token, "key", key + "x") is None
