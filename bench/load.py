@@ -24,6 +24,7 @@ import json
 import os
 import platform
 import random
+import resource
 import secrets
 import shutil
 import socket
@@ -242,19 +243,58 @@ def scenarios(ids: dict, search_path: str | None) -> list[tuple[str, str, str]]:
     return found
 
 
-def run_wrk(base: str, name: str, path: str, script: str, args) -> dict:
+def run_wrk(base: str, name: str, path: str, script: str, args, server_pid: int) -> dict:
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as lua:
         lua.write(script + LUA_DONE)
     command = ["wrk", "-t", str(args.wrk_threads), "-c", str(args.connections), "-d",
                f"{args.duration}s", "--timeout", "10s", "-s", lua.name, base + path]  # fmt: skip
+    database = urlparse(args.database_url).path.lstrip("/")
+    before, wrk_before = (
+        cpu_by_part(server_pid, database),
+        resource.getrusage(resource.RUSAGE_CHILDREN),
+    )
     done = subprocess.run(command, capture_output=True, text=True, timeout=args.duration + 60)
+    after, wrk_after = (
+        cpu_by_part(server_pid, database),
+        resource.getrusage(resource.RUSAGE_CHILDREN),
+    )
+    spent = {part: after[part] - before[part] for part in after}
+    spent["wrk"] = sum(
+        getattr(wrk_after, f) - getattr(wrk_before, f) for f in ("ru_utime", "ru_stime")
+    )
     os.unlink(lua.name)
     line = next((ln for ln in done.stdout.splitlines() if ln.startswith("@@")), None)
     if line is None:
         raise RuntimeError(f"wrk failed for {name}: {done.stdout}\n{done.stderr}")
     result = json.loads(line[2:])
     result["rps"] = round(result["requests"] / (result["duration_us"] / 1e6), 1)
+    result["cpu_ms_per_request"] = {
+        program: round(seconds * 1000 / max(result["requests"], 1), 3)
+        for program, seconds in spent.items()
+    }
     return {"scenario": name} | result
+
+
+def cpu_by_part(server_pid: int, database: str) -> dict[str, float]:
+    """CPU seconds (user + system) used so far by gunicorn (the server and its workers) and
+    by the PostgreSQL backends connected to `database` (their titles name it), from /proc;
+    wrk's own comes from `resource` once it has exited. Other work on the machine is left
+    out, so the split holds on a shared machine."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    spent = {"gunicorn": 0.0, "postgres": 0.0}
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text()
+            title = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:  # gone meanwhile
+            continue
+        fields = stat[stat.rindex(")") + 2 :].split()
+        seconds = (int(fields[11]) + int(fields[12])) / ticks
+        if int(pid) == server_pid or int(fields[1]) == server_pid:
+            spent["gunicorn"] += seconds
+        elif title.startswith("postgres:") and f" {database} " in title:
+            spent["postgres"] += seconds
+    return spent
 
 
 # --- CPU per request ---------------------------------------------------------------------------
@@ -481,11 +521,17 @@ def serve_and_measure(env: dict[str, str], log: Path, ids: dict, args) -> tuple[
         for name, path, script in scenarios(ids, search):
             if args.only and args.only not in name:
                 continue
-            result = run_wrk(base, name, path, script, args)
+            result = run_wrk(base, name, path, script, args, server.pid)
             results.append(result)
             print(f"{name:62} {result['rps']:8.1f} req/s  p50 {result['p50_ms']:7.2f} ms  "
                   f"p95 {result['p95_ms']:7.2f} ms  p99 {result['p99_ms']:7.2f} ms  "
                   f"errors {result['non2xx'] + result['socket_errors']}")  # fmt: skip
+            print(
+                "    CPU ms per request: "
+                + ", ".join(
+                    f"{program} {ms}" for program, ms in result["cpu_ms_per_request"].items()
+                )
+            )
     finally:
         server.terminate()
         server.wait(timeout=30)
