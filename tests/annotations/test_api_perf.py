@@ -224,3 +224,26 @@ def test_a_new_tagged_annotation_has_one_history_record_that_holds_its_tags(as_u
     assert records[0].history_user == bob
     assert sorted(row.tag.name for row in records[0].tags.all()) == ["Moscow", "theme:treaty"]
     assert created.json()["tags"] == ["Moscow", "theme:treaty"]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="prepared statements: PostgreSQL")
+def test_the_hand_written_read_is_prepared_once_per_connection(bob, notes, settings):
+    """`sources.rows.fetch`: PostgreSQL plans the annotation read once and then only runs
+    it (pg_prepared_statements counts its executions), unless the setting turns it off."""
+
+    def executions() -> int:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT coalesce(sum(generic_plans + custom_plans), 0) FROM pg_prepared_statements"
+                " WHERE statement LIKE %s",
+                ['%FROM "annotations_annotation" a %'],
+            )
+            return cursor.fetchone()[0]
+
+    before = executions()
+    for note in notes:
+        read_annotation_for_user(bob, note.pk)
+    assert executions() == before + len(notes)
+    settings.DB_PREPARED_STATEMENTS = False
+    read_annotation_for_user(bob, notes[0].pk)
+    assert executions() == before + len(notes)
