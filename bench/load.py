@@ -450,7 +450,9 @@ def main() -> None:
     parser.add_argument("--duration", type=int, default=15, help="seconds per scenario")
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--wrk-threads", type=int, default=2)
-    parser.add_argument("--workers", type=int, default=4, help="gunicorn worker processes")
+    parser.add_argument(
+        "--workers", type=int, default=os.cpu_count() or 1, help="gunicorn worker processes"
+    )
     parser.add_argument("--threads", type=int, default=2, help="threads per gunicorn worker")
     parser.add_argument("--port", type=int, default=0, help="default: a free port")
     parser.add_argument("--no-access-log", dest="access_log", action="store_false")

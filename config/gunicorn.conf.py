@@ -30,12 +30,13 @@ def _int(name: str, default: int) -> int:
 
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
 # WEB_CONCURRENCY is the name platforms (Heroku, Render, Dokku) already set.
-# Threaded workers by default: a request spends much of its time waiting for PostgreSQL,
-# another thread computes meanwhile, and the client's connection is kept alive (sync
-# workers close it after every response). Measured with bench/load.py on 2 cores: 4
-# workers × 2 threads served 3 times the annotation reads and 2.5 times the writes of 4
-# sync workers (bench/README.md). GUNICORN_THREADS=1 gives sync workers again.
-workers = _int("WEB_CONCURRENCY", 2 * (os.cpu_count() or 1))
+# One threaded worker per core by default: a request spends part of its time waiting for
+# PostgreSQL (a write for its commit), another thread computes meanwhile, and the client's
+# connection is kept alive (sync workers close it after every response). More processes
+# than cores cost more CPU per request than they gain: measured with bench/load.py on 2
+# cores, 2 workers × 2 threads served 1,029 annotation reads/s and 83 writes/s, 4 × 2 only
+# 431 and 72 (bench/README.md). GUNICORN_THREADS=1 gives sync workers again.
+workers = _int("WEB_CONCURRENCY", os.cpu_count() or 1)
 threads = _int("GUNICORN_THREADS", 2)
 worker_class = "gthread" if threads > 1 else "sync"
 preload_app = True

@@ -437,6 +437,18 @@ def test_gunicorn_config_reads_its_environment():
     }
 
 
+def test_gunicorn_runs_one_threaded_worker_per_core_by_default():
+    script = (
+        "import runpy, json; c = runpy.run_path('config/gunicorn.conf.py'); "
+        "print(json.dumps([c['workers'], c['threads'], c['worker_class']]))"
+    )
+    env = {k: v for k, v in os.environ.items() if k not in ("WEB_CONCURRENCY", "GUNICORN_THREADS")}
+    done = subprocess.run(
+        [PYTHON, "-c", script], cwd=BASE_DIR, env=env, capture_output=True, text=True, check=True
+    )
+    assert json.loads(done.stdout) == [os.cpu_count(), 2, "gthread"]
+
+
 @pytest.fixture
 def json_access_logger():
     import datetime as dt
