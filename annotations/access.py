@@ -16,7 +16,7 @@ from django.http import Http404
 from annotations.models import Annotation, AnnotationQuerySet, Tag
 from sources.access import locked_for_write, role_in_library
 from sources.models import Library, Membership, SourceText
-from sources.rows import Selected, fetch, quoted, selected
+from sources.rows import Layout, fetch, quoter, selected
 
 if TYPE_CHECKING:
     from sources.models import AnyUser
@@ -61,49 +61,44 @@ def read_annotation_for_user(user: AnyUser, pk: int) -> Annotation:
     see it is decided by `Annotation.visible_with_role`, the rule of
     `AnnotationQuerySet.visible_to` for one row (a test checks the two persona by persona)."""
     using = router.db_for_read(Annotation)
-    parts = _read_parts(using)
+    layout = _read_layout(using)
     rows = fetch(using, _read_sql(using), [user.pk, pk])
     if not rows:
         raise Http404("No such annotation.")
-    annotation, text, library, creator, _ = (part.instance(rows[0], start) for part, start in parts)
+    annotation, text, library, creator, _ = layout.instances(rows[0])
     role = rows[0][-1]
-    if not annotation.visible_with_role(user, role, library.is_public):
+    if not annotation.visible_with_role(user, role, library):
         raise Http404("No such annotation.")
     annotation.text, annotation.library, annotation.viewer_role = text, library, role
     if creator is not None:
         annotation.creator = creator
-    tag_part, tag_start = parts[-1]
-    annotation.hold_tags([tag for row in rows if (tag := tag_part.instance(row, tag_start))])
+    annotation.hold_tags([tag for row in rows if (tag := layout.instance(row, TAG))])
     return annotation
 
 
+TAG = 4  # the tag's place in `_read_layout`
+
+
 @functools.cache
-def _read_parts(using: str) -> list[tuple[Selected, int]]:
-    """The annotation, its text's header, library, creator and one tag: where each starts
-    in a row of `_read_sql` (the user's role in the library comes last)."""
-    parts = [
+def _read_layout(using: str) -> Layout:
+    """The annotation, its text's header, library, creator and one tag (the user's role in
+    the library follows them in each row of `_read_sql`)."""
+    return Layout(
         selected(Annotation, "a", using=using),
         selected(SourceText, "t", ("id", "source", "revision"), using=using),
         selected(Library, "l", ("id", "name", "slug", "is_public"), using=using),
         selected(get_user_model(), "u", ("id", "username"), using=using),
         selected(Tag, "tg", ("id", "library", "name", "name_key", "namespace"), using=using),
-    ]
-    starts = [sum(part.width for part in parts[:n]) for n in range(len(parts))]
-    return list(zip(parts, starts, strict=True))
+    )
 
 
 @functools.cache
 def _read_sql(using: str) -> str:
     """One row per tag (or one without), in `Tag`'s order; parameters: user id, annotation
     id. Membership has one row per library and user, so the role does not multiply rows."""
-
-    def q(model, name: str = "") -> str:
-        return quoted(using, model, name)
-
-    user, tagging = get_user_model(), Annotation.tags.through
-    columns = ", ".join(part.columns for part, _ in _read_parts(using))
+    q, user, tagging = quoter(using), get_user_model(), Annotation.tags.through
     return (
-        f"SELECT {columns}, m.{q(Membership, 'role')} FROM {q(Annotation)} a "
+        f"SELECT {_read_layout(using).columns}, m.{q(Membership, 'role')} FROM {q(Annotation)} a "
         f"JOIN {q(SourceText)} t ON t.{q(SourceText, 'id')} = a.{q(Annotation, 'text')} "
         f"JOIN {q(Library)} l ON l.{q(Library, 'id')} = a.{q(Annotation, 'library')} "
         f"LEFT JOIN {q(user)} u ON u.{q(user, 'id')} = a.{q(Annotation, 'creator')} "

@@ -371,10 +371,10 @@ class Annotation(models.Model):
         held._result_cache, held._prefetch_done = tags, True
         self.__dict__.setdefault("_prefetched_objects_cache", {})["tags"] = held
 
-    def visible_with_role(self, user: AnyUser, role: str | None, library_is_public: bool) -> bool:
-        """`AnnotationQuerySet.visible_to` for this one annotation, given the user's role
-        in its library (None for a non-member) and whether the library is public."""
-        if not (library_is_public or (user.is_authenticated and role is not None)):
+    def visible_with_role(self, user: AnyUser, role: str | None, library: Library) -> bool:
+        """`AnnotationQuerySet.visible_to` for this one annotation, given its library and
+        the user's role there (None for a non-member)."""
+        if not library.visible_with_role(user, role):
             return False
         return self.visibility == Visibility.LIBRARY or (
             user.is_authenticated and self.creator_id == user.pk

@@ -6,6 +6,7 @@ the one the reading view uses. Offsets are Unicode code points of the canonical 
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from rest_framework import serializers
@@ -22,9 +23,9 @@ from annotations.models import (
     Visibility,
 )
 from config.security import BoundedIntegerField
-from sources.access import role_in_library
+from sources.access import read_text_for_user
 from sources.models import SourceText
-from sources.serializers import BoundedPrimaryKeyRelatedField, IdField
+from sources.serializers import BoundedPrimaryKeyRelatedField, IdField, fits_a_key
 
 
 def etag_for(annotation: Annotation, *, jsonld: bool = False) -> str:
@@ -120,11 +121,31 @@ class AnnotationSerializer(serializers.ModelSerializer):
 _timestamp = serializers.DateTimeField().to_representation
 
 
+class AnnotatableTextField(BoundedPrimaryKeyRelatedField):
+    """A text the user can see, by id, with what annotating it needs: its source, library
+    and the user's role there (`sources.access.read_text_for_user`, one statement)."""
+
+    default_error_messages = {"does_not_exist": "No text {pk_value} that you can annotate."}
+
+    def to_internal_value(self, data: Any) -> SourceText:
+        if isinstance(data, bool) or not _WHOLE_NUMBER.fullmatch(str(data)):
+            self.fail("incorrect_type", data_type=type(data).__name__)
+        if not fits_a_key(data):
+            self.fail("does_not_exist", pk_value=str(data)[:30])
+        text = read_text_for_user(self.context["request"].user, int(data))
+        if text is None:
+            self.fail("does_not_exist", pk_value=data)
+        return text
+
+
+_WHOLE_NUMBER = re.compile(r"\s*[-+]?\d+\s*")
+
+
 class AnnotationWriteSerializer(serializers.Serializer):
     """What a client sends in plain JSON. `exact`, when given, must equal the text between
     start and end: proof that the client annotated the same revision."""
 
-    text = BoundedPrimaryKeyRelatedField(queryset=SourceText.objects.none())
+    text = AnnotatableTextField(queryset=SourceText.objects.none())
     start = BoundedIntegerField(min_value=0)
     end = BoundedIntegerField(min_value=1)
     exact = serializers.CharField(required=False, trim_whitespace=False)
@@ -141,17 +162,8 @@ class AnnotationWriteSerializer(serializers.Serializer):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        request = self.context.get("request")  # absent while the OpenAPI schema is built
-        text_field = self.fields["text"]
-        if request is not None:  # with what annotating it needs: library and role there
-            user = request.user
-            texts = SourceText.objects.visible_to(user).select_related("source__library")
-            text_field.queryset = texts.annotate(
-                viewer_role=role_in_library(user, "source__library_id")
-            )
-        text_field.error_messages["does_not_exist"] = "No text {pk_value} that you can annotate."
         if self.instance is not None:  # an edit keeps its text; reattach moves it
-            text_field.required = False
+            self.fields["text"].required = False
 
     def validate_text(self, text: SourceText) -> SourceText:
         if self.instance is not None and text.pk != self.instance.text_id:

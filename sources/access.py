@@ -6,6 +6,7 @@ are the QuerySet methods `visible_to` and `editable_by` on each model.
 
 from __future__ import annotations
 
+import functools
 from typing import TYPE_CHECKING
 
 from django.core.exceptions import PermissionDenied
@@ -13,7 +14,8 @@ from django.db import router, transaction
 from django.db.models import CharField, OuterRef, QuerySet, Subquery, Value
 from django.http import Http404
 
-from sources.models import ImportRun, Library, Membership, Role, Source, SourceLink
+from sources.models import ImportRun, Library, Membership, Role, Source, SourceLink, SourceText
+from sources.rows import Layout, fetch, quoter, selected
 
 if TYPE_CHECKING:
     from sources.models import AnyUser
@@ -41,6 +43,44 @@ def role_in_library(user: AnyUser, library: str = "library_id") -> Subquery | Va
         return Value(None, output_field=CharField())
     memberships = Membership.objects.filter(library_id=OuterRef(library), user_id=user.pk)
     return Subquery(memberships.values("role")[:1], output_field=CharField())
+
+
+def read_text_for_user(user: AnyUser, pk: int) -> SourceText | None:
+    """A text the user can see, with its source, library and the user's role there
+    (`viewer_role`), in one prepared statement (`sources.rows`): what creating an annotation
+    looks up first, which the ORM took 1.2 ms to build. Who sees it is `Library.visible_to`'s
+    rule, `Library.visible_with_role`; a test compares the two persona by persona."""
+    using = router.db_for_read(SourceText)
+    rows = fetch(using, _text_sql(using), [user.pk, pk])
+    if not rows:
+        return None
+    text, source, library = _text_layout(using).instances(rows[0])
+    role = rows[0][-1]
+    if not library.visible_with_role(user, role):
+        return None
+    text.source, source.library, text.viewer_role = source, library, role
+    return text
+
+
+@functools.cache
+def _text_layout(using: str) -> Layout:
+    return Layout(
+        selected(SourceText, "t", using=using),
+        selected(Source, "s", using=using),
+        selected(Library, "l", using=using),
+    )
+
+
+@functools.cache
+def _text_sql(using: str) -> str:
+    q = quoter(using)
+    return (
+        f"SELECT {_text_layout(using).columns}, m.{q(Membership, 'role')} FROM {q(SourceText)} t "
+        f"JOIN {q(Source)} s ON s.{q(Source, 'id')} = t.{q(SourceText, 'source')} "
+        f"JOIN {q(Library)} l ON l.{q(Library, 'id')} = s.{q(Source, 'library')} "
+        f"LEFT JOIN {q(Membership)} m ON m.{q(Membership, 'library')} = l.{q(Library, 'id')} "
+        f"AND m.{q(Membership, 'user')} = %s WHERE t.{q(SourceText, 'id')} = %s"
+    )
 
 
 def locked_for_write(queryset: QuerySet, write: bool) -> QuerySet:

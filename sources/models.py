@@ -104,6 +104,11 @@ class Library(models.Model):
     def can_edit(self, user: AnyUser) -> bool:
         return self.role_of(user) in WRITE_ROLES
 
+    def visible_with_role(self, user: AnyUser, role: str | None) -> bool:
+        """`LibraryQuerySet.visible_to` for this library, given the user's role in it (None
+        for a non-member): no query of its own."""
+        return self.is_public or (user.is_authenticated and role is not None)
+
 
 class Membership(models.Model):
     library = models.ForeignKey(Library, on_delete=models.CASCADE, related_name="memberships")

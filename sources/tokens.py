@@ -32,7 +32,7 @@ from rest_framework.permissions import SAFE_METHODS
 from rest_framework.request import Request
 
 from sources.models import ApiToken
-from sources.rows import Selected, fetch, quoted, selected
+from sources.rows import Layout, fetch, quoter, selected
 
 PREFIX = "mgl_"
 SHOWN_PREFIX = 8  # characters of the key kept to tell tokens apart: "mgl_AbCd"
@@ -148,30 +148,25 @@ def token_with_user(model: type[Model], key_field: str, key: str) -> Model | Non
     """The token of `model` whose `key_field` is `key`, with its user, in one statement
     (`sources.rows`: the ORM's `select_related(...).get()` cost 0.3 ms of every request)."""
     using = router.db_for_read(model)
-    token_part, user_part = _token_parts(model, using)
     rows = fetch(using, _token_sql(model, key_field, using), [key])
     if not rows:
         return None
-    row = rows[0]
-    token = token_part.instance(row, 0)
-    token.user = user_part.instance(row, token_part.width)
+    token, token.user = _token_layout(model, using).instances(rows[0])
     return token
 
 
 @functools.cache
-def _token_parts(model: type[Model], using: str) -> tuple[Selected, Selected]:
-    return selected(model, "k", using=using), selected(get_user_model(), "u", using=using)
+def _token_layout(model: type[Model], using: str) -> Layout:
+    return Layout(selected(model, "k", using=using), selected(get_user_model(), "u", using=using))
 
 
 @functools.cache
 def _token_sql(model: type[Model], key_field: str, using: str) -> str:
-    user = get_user_model()
-    columns = ", ".join(part.columns for part in _token_parts(model, using))
-    owner = quoted(using, model, "user")
+    q, user = quoter(using), get_user_model()
     return (
-        f"SELECT {columns} FROM {quoted(using, model)} k "
-        f"JOIN {quoted(using, user)} u ON u.{quoted(using, user, 'id')} = k.{owner} "
-        f"WHERE k.{quoted(using, model, key_field)} = %s"
+        f"SELECT {_token_layout(model, using).columns} FROM {q(model)} k "
+        f"JOIN {q(user)} u ON u.{q(user, 'id')} = k.{q(model, 'user')} "
+        f"WHERE k.{q(model, key_field)} = %s"
     )
 
 

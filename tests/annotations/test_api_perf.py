@@ -17,7 +17,8 @@ from annotations import w3c
 from annotations.access import annotations_for, get_annotation_for_user, read_annotation_for_user
 from annotations.models import Annotation, Visibility
 from annotations.serializers import AnnotationSerializer
-from sources.models import Membership, Role
+from sources.access import read_text_for_user, role_in_library
+from sources.models import Membership, Role, SourceText
 from tests.factories import make_annotation, make_text
 
 TEXT = "Stalin kept Mao waiting for days. Mao said the treaty mattered more than the loan."
@@ -84,6 +85,40 @@ def test_the_hand_written_read_sees_what_visible_to_sees_and_gives_the_same_obje
         assert w3c.present(fast, plain) == w3c.present(orm, plain), (who, note)
         assert fast.created.tzinfo is not None and fast.text.revision == orm.text.revision
     assert public or who not in ("mallory", "anonymous") or not visible
+
+
+@pytest.mark.parametrize("who", ["alice", "bob", "vera", "mallory", "anonymous"])
+@pytest.mark.parametrize("public", [False, True])
+def test_the_hand_written_text_read_sees_what_visible_to_sees(request, library, text, who, public):
+    """`read_text_for_user` (what creating an annotation looks up) against the ORM."""
+    library.is_public = public
+    library.save()
+    user = AnonymousUser() if who == "anonymous" else request.getfixturevalue(who)
+    found = read_text_for_user(user, text.pk)
+    orm = (
+        SourceText.objects.visible_to(user)
+        .select_related("source__library")
+        .annotate(viewer_role=role_in_library(user, "source__library_id"))
+        .filter(pk=text.pk)
+        .first()
+    )
+    assert (found is None) == (orm is None), who
+    if found is not None:
+        assert found.viewer_role == orm.viewer_role
+        assert (found.text, found.sha256, found.imported_at) == (
+            orm.text,
+            orm.sha256,
+            orm.imported_at,
+        )
+        assert found.source.title == orm.source.title and found.source.library == library
+    assert read_text_for_user(user, text.pk + 1000) is None
+
+
+@pytest.mark.parametrize("bad", [True, "abc", 1.5, "", 2**70, -1])
+def test_a_text_that_is_not_an_id_is_refused_naming_the_field(as_user, bob, text, bad):
+    response = as_user(bob).post(LIST, {"text": bad, "start": 0, "end": 6}, format="json")
+    assert response.status_code == 400, response.content
+    assert list(response.json()) == ["text"]
 
 
 def represented(annotation, request) -> dict:
