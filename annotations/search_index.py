@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Container, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -211,6 +211,8 @@ def _tag_facets(tags: list[tuple[int, str, str]]) -> list[str]:
 
 def _annotation_events(ids: list[int]) -> dict[int, set[int]]:
     found: dict[int, set[int]] = defaultdict(set)
+    if not ids:
+        return found
     rows = ClaimEvent.objects.filter(claim__evidence__annotation_id__in=ids).values_list(
         "claim__evidence__annotation_id", "event_id"
     )
@@ -219,7 +221,7 @@ def _annotation_events(ids: list[int]) -> dict[int, set[int]]:
     return found
 
 
-def annotation_entries(ids: list[int]) -> list[SearchEntry]:
+def annotation_entries(ids: list[int], *, new: Container[int] = ()) -> list[SearchEntry]:
     annotations = list(
         Annotation.objects.filter(pk__in=ids)
         .select_related("text")
@@ -237,7 +239,7 @@ def annotation_entries(ids: list[int]) -> list[SearchEntry]:
     )
     sources = source_facts(a.text.source_id for a in annotations)
     tags = _tags_of(Annotation.tags.through, "annotation", ids)
-    events = _annotation_events(ids)
+    events = _annotation_events([pk for pk in ids if pk not in new])
     return [
         _annotation_entry(a, sources[a.text.source_id], tags[a.pk], events[a.pk])
         for a in annotations
@@ -443,31 +445,35 @@ def deferred() -> Iterator[None]:
     if getattr(_batching, "pending", None) is not None:  # an outer block will index
         yield
         return
-    _batching.pending = pending = {"annotations": set(), "claims": set()}
+    _batching.pending = pending = {"annotations": set(), "claims": set(), "new": set()}
     try:
         yield
     finally:
         _batching.pending = None
-    index_annotations(pending["annotations"])
+    index_annotations(pending["annotations"], new=pending["new"])
     index_claims(pending["claims"])
 
 
-def _deferring(kind: str, ids: Iterable[int]) -> bool:
+def _deferring(kind: str, ids: Iterable[int], new: Iterable[int] = ()) -> bool:
     pending = getattr(_batching, "pending", None)
     if pending is None:
         return False
     pending[kind].update(ids)
+    pending["new"].update(new)
     return True
 
 
-def index_annotations(ids: Iterable[int]) -> None:
-    if _deferring("annotations", ids):
+def index_annotations(ids: Iterable[int], *, new: Iterable[int] = ()) -> None:
+    """Index these annotations. Those in `new` were just created (and are nobody's evidence
+    yet): they have no entry to replace and no events, so neither is looked up."""
+    if _deferring("annotations", ids, new):
         return
-    ids = sorted(set(ids))
+    ids, new = sorted(set(ids)), set(new)
     for start in range(0, len(ids), BATCH):
         batch = ids[start : start + BATCH]
-        stale = Q(annotation_id__in=batch)
-        save_entries(annotation_entries(batch), stale=stale)
+        old = [pk for pk in batch if pk not in new]
+        stale = Q(annotation_id__in=old) if old else None
+        save_entries(annotation_entries(batch, new=new), stale=stale)
 
 
 def index_claims(ids: Iterable[int]) -> None:
@@ -565,7 +571,7 @@ def _skip(kwargs: dict) -> bool:
 
 def _annotation_saved(sender: Any, instance: Annotation, **kwargs: Any) -> None:
     if not _skip(kwargs):
-        index_annotations([instance.pk])
+        index_annotations([instance.pk], new={instance.pk} if kwargs.get("created") else ())
 
 
 def _annotation_tags_changed(sender: Any, instance: Any, action: str, **kwargs: Any) -> None:
@@ -587,6 +593,9 @@ def _claim_saved(sender: Any, instance: Claim, **kwargs: Any) -> None:
 
 def _evidence_changed(sender: Any, instance: Evidence, **kwargs: Any) -> None:
     if not _skip(kwargs):
+        pending = getattr(_batching, "pending", None)
+        if pending is not None:  # a highlight made evidence in its own block has events
+            pending["new"].discard(instance.annotation_id)
         index_claims([instance.claim_id])
         index_annotations([instance.annotation_id])
 

@@ -210,6 +210,11 @@ def test_creating_asks_about_membership_once(as_user, bob, text):
         assert as_user(bob).post(LIST, body, format="json").status_code == 201
     sql = [q["sql"] for q in queries.captured_queries]
     assert sum('"sources_membership"' in s for s in sql) == 1, sql
+    # indexed once, without looking for an old entry or events it cannot have
+    assert sum('INSERT INTO "annotations_searchentry"' in s for s in sql) == 1, sql
+    assert not any(s.startswith("DELETE") and "annotations_searchentry" in s for s in sql), sql
+    assert not any('"annotations_claimevent"' in s for s in sql), sql
+    assert sum('INSERT INTO "annotations_historicalannotation"' in s for s in sql) == 1, sql
 
 
 @pytest.mark.parametrize(

@@ -593,6 +593,30 @@ def test_linking_a_claim_to_an_event_reindexes_it(corpus, alice):
     assert ("claim", corpus["later"].pk) in found(run(alice, event=str(corpus["treaty"].pk)))
 
 
+def test_a_highlight_made_evidence_in_its_own_indexing_block_carries_the_claims_events(
+    corpus, alice
+):
+    """A new annotation is indexed without looking up events (it cannot have any), unless
+    it became evidence in the same block: then its claim's events are its facets too."""
+    from django.db import transaction
+
+    from annotations.claims import Selection, add_evidence, create_claim, highlight
+
+    with transaction.atomic(), search_index.deferred():
+        note = highlight(
+            Selection(text=corpus["en"], start=0, end=6, exact=corpus["en"].text[:6]),
+            creator=alice,
+        )
+        claim = create_claim(
+            library=corpus["en"].source.library,
+            creator=alice,
+            statement="Signed then.",
+            events=[EventLink(corpus["treaty"])],
+        )
+        add_evidence(claim, note, creator=alice)
+    assert ("annotation", note.pk) in found(run(alice, event=str(corpus["treaty"].pk)))
+
+
 def test_the_rebuild_command_restores_the_index(corpus, alice):
     from io import StringIO
 
