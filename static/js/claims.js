@@ -181,6 +181,7 @@ class ClaimsPanel {
       status: value("status"),
       evidence_note: value("evidence_note"),
       tags: value("tags").split(",").map((tag) => tag.trim()).filter(Boolean),
+      visibility: form.elements.private?.checked ? "private" : "library",
     };
     if (value("event")) body.events = [{ event: Number(value("event")), relation: value("relation") }];
     await this.save(async () => {

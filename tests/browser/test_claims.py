@@ -82,6 +82,23 @@ def test_make_a_claim_from_a_selection(page, sign_in, bob, record):
     assert page.js_errors == []
 
 
+def test_a_claim_made_in_the_reading_view_can_be_private(page, sign_in, bob, vera, record):
+    sign_in(page, bob)
+    open_source(page, record)
+    panel = page.locator("[data-claims]")
+    select(page, "Stalin refused to see Mao for days")
+    panel.get_by_role("button", name="Make claim").click()
+    form = panel.locator("form[data-role=make]")
+    form.get_by_label("The claim, in your words").fill("A guess of mine, not yet shared")
+    form.get_by_label("Only I can see this claim").check()
+    form.get_by_role("button", name="Save claim").click()
+    panel.get_by_role("status").get_by_text("Claim saved.").wait_for()
+    claim = Claim.objects.get()
+    assert claim.visibility == "private" and claim.creator == bob
+    assert not Claim.objects.visible_to(vera).exists()
+    assert page.js_errors == []
+
+
 def test_the_annotation_popover_opens_the_claim_form(page, sign_in, bob, record):
     sign_in(page, bob)
     open_source(page, record)
