@@ -439,17 +439,27 @@ _batching = threading.local()
 
 @contextmanager
 def deferred() -> Iterator[None]:
-    """Index the annotations and claims the block changes once, when it ends: a tagged
-    annotation is saved, then tagged, and would otherwise be indexed twice. Use inside the
+    """Index the sources, annotations and claims the block changes once, when it ends: a
+    tagged annotation is saved, then tagged, and would otherwise be indexed twice; a source
+    once for itself and once for each of its creators. Use inside the
     write's transaction; if the block fails nothing is indexed (and nothing written)."""
     if getattr(_batching, "pending", None) is not None:  # an outer block will index
         yield
         return
-    _batching.pending = pending = {"annotations": set(), "claims": set(), "new": set()}
+    _batching.pending = pending = {
+        "annotations": set(),
+        "claims": set(),
+        "new": set(),
+        "sources": set(),
+        "sources_with_dependants": set(),
+    }
     try:
         yield
     finally:
         _batching.pending = None
+    with_dependants = pending["sources_with_dependants"]
+    index_sources(pending["sources"] - with_dependants, dependants=False)
+    index_sources(with_dependants)
     index_annotations(pending["annotations"], new=pending["new"])
     index_claims(pending["claims"])
 
@@ -488,7 +498,11 @@ def index_claims(ids: Iterable[int]) -> None:
 def index_sources(ids: Iterable[int], *, dependants: bool = True) -> None:
     """A source's own entries (description, passages); with `dependants`, also every
     annotation on its texts and every claim with evidence from it, which carry its facts."""
+    if _deferring("sources_with_dependants" if dependants else "sources", ids):
+        return
     ids = sorted(set(ids))
+    if not ids:
+        return
     for start in range(0, len(ids), 200):
         batch = ids[start : start + 200]
         stale = Q(source_id__in=batch, kind__in=[SearchEntryKind.SOURCE, SearchEntryKind.PASSAGE])

@@ -423,15 +423,15 @@ def _editor(job: Job):
 def import_metadata_job(job: Job, progress: Progress) -> dict:
     """`metadata_import.import_metadata`, record by record with progress: every record in a
     savepoint of the job's transaction, the ImportRun with one outcome line per record."""
-    from sources.metadata_import import import_record, parse_records
+    from sources.metadata_import import Catalogue, import_record, parse_records
 
     user, library = _editor(job), job.library
     fmt = job.params["format"]
     records = parse_records(bytes(job.upload), fmt)
     progress.start(len(records), f"Importing {len(records)} records from {job.upload_name}")
-    outcomes = []
+    outcomes, catalogue = [], Catalogue(library)
     for index, record in enumerate(records):
-        outcomes.append(import_record(library, record, index=index, user=user))
+        outcomes.append(import_record(library, record, index=index, user=user, catalogue=catalogue))
         progress.advance(index + 1)
     run = ImportRun.objects.create(
         library=library, user=user, file_name=job.upload_name, format=fmt, outcomes=outcomes

@@ -276,10 +276,13 @@ class SourceManager(models.Manager.from_queryset(SourceQuerySet)):  # type: igno
         people = [Creator(order=order, **creator) for order, creator in enumerate(creators)]
         for person in people:
             person.full_clean(exclude=["source"])
-        source.save()
-        for person in people:
-            person.source = source
-            person.save()
+        from annotations import search_index  # the search index knows sources, not the reverse
+
+        with transaction.atomic(), search_index.deferred():  # indexed once, with its creators
+            source.save()
+            for person in people:
+                person.source = source
+                person.save()
         return source
 
 

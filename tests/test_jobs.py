@@ -54,10 +54,10 @@ def failing_after_two(monkeypatch):
 
     real = metadata_import.import_record
 
-    def flaky(library, record, *, index, user):
+    def flaky(library, record, *, index, user, **kwargs):
         if index == 2:
             raise RuntimeError("disk on fire")
-        return real(library, record, index=index, user=user)
+        return real(library, record, index=index, user=user, **kwargs)
 
     monkeypatch.setattr(metadata_import, "import_record", flaky)
     return monkeypatch

@@ -22,7 +22,7 @@ def finished(library, alice):
 def failed(library, alice, monkeypatch):
     from sources import metadata_import
 
-    def broken(library, record, *, index, user):
+    def broken(library, record, *, index, user, **kwargs):
         raise RuntimeError("disk on fire")
 
     monkeypatch.setattr(metadata_import, "import_record", broken)

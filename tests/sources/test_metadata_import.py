@@ -226,6 +226,52 @@ def test_duplicate_by_doi_ignores_case_and_resolver_prefix(library, alice):
     assert run.outcomes[0]["duplicate_of"] == original.pk
 
 
+def test_duplicates_by_title_set_accents_and_case_aside_in_the_first_creator_too(library, alice):
+    """An export that drops diacritics ("Radcenko") names the same author ("Radčenko")."""
+    original = make_source(
+        library=library,
+        title="Face and Something Delicious",
+        issued="2013",
+        creators=[{"family": "Radčenko", "given": "S."}],
+    )
+    items = (
+        '[{"type": "article", "title": "Face and something delicious.", "issued": "2013",'
+        ' "author": [{"family": "RADCENKO", "given": "Sergey"}]},'
+        ' {"type": "article", "title": "Face and something delicious", "issued": "2014",'
+        ' "author": [{"family": "Radcenko"}]},'
+        ' {"type": "article", "title": "Face and something delicious", "issued": "2014",'
+        ' "author": [{"family": "Radčenko"}]}]'
+    )
+    run = import_metadata(library, upload("items.json", items.encode()), user=alice)
+    assert statuses(run) == ["duplicate", "created", "duplicate"]
+    assert run.outcomes[0]["duplicate_of"] == original.pk
+    assert run.outcomes[2]["duplicate_of"] == run.outcomes[1]["source"]  # within the file
+
+
+def test_an_import_reads_the_library_once_not_once_per_record(library, alice):
+    """The duplicate check used to query the library's sources (by identifier, then by
+    year and creator, then their creators) for every record: quadratic in the library.
+    Now it reads them once; what remains per record is its citation key's."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def source_reads(count: int) -> int:
+        items = ",".join(
+            f'{{"type": "book", "title": "Report {count}-{n}", "issued": "1950",'
+            f' "author": [{{"family": "Roshchin"}}], "DOI": "10.1/{count}-{n}"}}'
+            for n in range(count)
+        )
+        with CaptureQueriesContext(connection) as queries:
+            run = import_metadata(library, upload("r.json", f"[{items}]".encode()), user=alice)
+        assert run.counts()["created"] == count
+        return sum(
+            'FROM "sources_source"' in q["sql"] and '"sources_source"."library_id" =' in q["sql"]
+            for q in queries.captured_queries
+        )
+
+    assert source_reads(12) - source_reads(3) <= 12 - 3
+
+
 def test_editor_may_import_but_viewer_and_outsider_may_not(library, bob, vera, mallory):
     assert import_metadata(library, upload(RIS), user=bob).counts()["created"] == 6
     for user in (vera, mallory):

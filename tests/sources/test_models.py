@@ -73,3 +73,20 @@ def test_visibility_scopes(library, alice, vera, mallory):
     library.save()
     assert Source.objects.visible_to(mallory).count() == 1
     assert Source.objects.editable_by(mallory).count() == 0
+
+
+def test_a_source_created_with_its_creators_is_indexed_once(library):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from annotations.models import SearchEntry
+
+    people = [{"family": name} for name in ("Roshchin", "Fedorenko", "Shi Zhe")]
+    with CaptureQueriesContext(connection) as queries:
+        source = Source.objects.create_with_creators(
+            library=library, creators=people, title="Record of conversation"
+        )
+    inserts = [q for q in queries.captured_queries if 'INTO "annotations_searchentry"' in q["sql"]]
+    assert len(inserts) == 1
+    entry = SearchEntry.objects.get(source=source, kind="source")
+    assert all(name in entry.body + entry.terms for name in ("Roshchin", "Fedorenko", "Shi Zhe"))
