@@ -285,7 +285,7 @@ def cpu_by_part(server_pid: int, database: str) -> dict[str, float]:
         try:
             stat = Path(f"/proc/{pid}/stat").read_text()
             title = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
-            seconds = process_cpu_seconds(int(pid))
+            seconds = process_cpu_seconds(int(pid), reaped=int(pid) == server_pid)
         except (OSError, ValueError):  # gone meanwhile
             continue
         parent = int(stat[stat.rindex(")") + 2 :].split()[1])
@@ -381,11 +381,12 @@ def postgres_backend() -> int:
         return cursor.fetchone()[0]
 
 
-def process_cpu_seconds(pid: int) -> float:
-    """CPU seconds (user + system) a local process has used so far, from /proc."""
+def process_cpu_seconds(pid: int, *, reaped: bool = False) -> float:
+    """CPU seconds (user + system) a local process has used so far, from /proc; with
+    `reaped`, also that of its children which have exited (gunicorn's recycled workers)."""
     stat = Path(f"/proc/{pid}/stat").read_text()
-    fields = stat[stat.rindex(")") + 2 :].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    fields = [int(field) for field in stat[stat.rindex(")") + 2 :].split()[11:15]]
+    return sum(fields if reaped else fields[:2]) / os.sysconf("SC_CLK_TCK")
 
 
 # --- The server ---------------------------------------------------------------------------------
@@ -397,6 +398,9 @@ def server_env(args) -> dict[str, str]:
         "DEBUG": "false",
         "SECRET_KEY": secrets.token_urlsafe(50),
         "DATABASE_URL": args.database_url,
+        # Connections kept for the whole run, so that every backend's CPU is counted (one
+        # closed after DB_CONN_MAX_AGE takes its CPU time with it).
+        "DB_CONN_MAX_AGE": "3600",
         "SECURE_COOKIES": "false",
         "GUNICORN_BIND": f"127.0.0.1:{args.port}",
         "WEB_CONCURRENCY": str(args.workers),

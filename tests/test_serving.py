@@ -433,7 +433,7 @@ def test_gunicorn_config_reads_its_environment():
         "worker_class": "gthread",
         "preload_app": True,
         "bind": "0:9",
-        "max_requests": 5000,
+        "max_requests": 100_000,
     }
 
 
