@@ -276,8 +276,9 @@ def timeline_svg(request: HttpRequest, slug: str) -> HttpResponse:
 @login_if_hidden
 def event_detail(request: HttpRequest, pk: int) -> HttpResponse:
     event = get_event_for_user(request.user, pk)
+    within = request.GET.get("within") == "1"
     context = {
-        "page": event_work.event_page(event, request.user),
+        "page": event_work.event_page(event, request.user, with_sub_events=within),
         "event": event,
         "library": event.library,
         "can_edit": event.library.can_edit(request.user),

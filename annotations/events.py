@@ -147,6 +147,7 @@ class ClaimView:
 
     claim: Claim
     links: list[ClaimEvent] = field(default_factory=list)
+    within: list[ClaimEvent] = field(default_factory=list)  # its links to events inside
     supports: list[Quote] = field(default_factory=list)
     contradicts: list[Quote] = field(default_factory=list)
     mentions: list[Quote] = field(default_factory=list)
@@ -186,6 +187,7 @@ class EventPage:
     children: list[Event]
     participants: list[Tag]
     claims: list[ClaimView]
+    with_sub_events: bool = False  # the claims about the events inside it are shown too
 
     @property
     def when(self) -> str:
@@ -223,8 +225,10 @@ class EventPage:
         )
 
 
-def event_page(event: Event, user: Any) -> EventPage:
-    """Everything the event page shows, as `user` may see it, in a handful of queries."""
+def event_page(event: Event, user: Any, *, with_sub_events: bool = False) -> EventPage:
+    """Everything the event page shows, as `user` may see it, in a handful of queries;
+    `with_sub_events`, the claims about the events inside it (at any depth) as well."""
+    events = {event.pk} | (descendant_ids(event) if with_sub_events else set())
     texts = SourceText.objects.only("id", "source", "revision", "sha256").select_related("source")
     evidence = (
         Evidence.objects.visible_to(user)
@@ -232,10 +236,10 @@ def event_page(event: Event, user: Any) -> EventPage:
         .prefetch_related(Prefetch("annotation__text", queryset=texts))
         .order_by("pk")
     )
-    links = ClaimEvent.objects.filter(event=event)
+    links = ClaimEvent.objects.filter(event_id__in=events).select_related("event")
     claims = (
         Claim.objects.visible_to(user)
-        .filter(event_links__event=event)
+        .filter(event_links__event_id__in=events)
         .distinct()
         .select_related("creator")
         .prefetch_related(
@@ -250,7 +254,8 @@ def event_page(event: Event, user: Any) -> EventPage:
         ancestors=ancestors(event),
         children=list(event.children.order_by("earliest", "name")),
         participants=list(event.participants.all()),
-        claims=[claim_view(claim) for claim in sorted(claims, key=rank_order)],
+        claims=[claim_view(claim, event) for claim in sorted(claims, key=rank_order)],
+        with_sub_events=with_sub_events,
     )
 
 
@@ -259,8 +264,13 @@ def rank_order(claim: Claim) -> tuple[int, float]:
     return order.get(claim.rank, 1), -claim.modified.timestamp()
 
 
-def claim_view(claim: Claim) -> ClaimView:
-    view = ClaimView(claim=claim, links=list(claim.links_here))
+def claim_view(claim: Claim, event: Event) -> ClaimView:
+    view = ClaimView(claim=claim)
+    for link in sorted(
+        claim.links_here,
+        key=lambda link: (link.event.earliest is None, link.event.earliest, link.pk),
+    ):
+        (view.links if link.event_id == event.pk else view.within).append(link)
     for item in claim.shown_evidence:
         quotes = {Stance.SUPPORTS: view.supports, Stance.CONTRADICTS: view.contradicts}
         quotes.get(item.stance, view.mentions).append(Quote(item))

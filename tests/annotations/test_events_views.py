@@ -81,6 +81,29 @@ def test_event_page_lists_sub_events_and_breadcrumbs_of_parents(as_user, vera, l
     assert treaty.name in as_user(vera).get(url("event-detail", visit.pk)).content.decode()
 
 
+def test_event_page_rolls_up_the_claims_about_the_events_within_it(
+    as_user, alice, bob, vera, library, visit
+):
+    treaty = make_event(library=library, name="Treaty signed", date="1950-02-14", parent=visit)
+    clause = make_event(
+        library=library, name="Port Arthur clause", date="1950-02-14", parent=treaty
+    )
+    make_claim(library=library, creator=alice, statement="Signed on the 14th",
+               events=[EventLink(treaty, relation="dates")])  # fmt: skip
+    make_claim(library=library, creator=alice, statement="Port Arthur returned by 1952",
+               events=[EventLink(clause)])  # fmt: skip
+    make_claim(library=library, creator=bob, statement="Bob's private hunch",
+               events=[EventLink(clause)], visibility="private")  # fmt: skip
+    own = as_user(vera).get(url("event-detail", visit.pk)).content.decode()
+    assert "Signed on the 14th" not in own and "Include the claims about the events" in own
+    rolled = as_user(vera).get(url("event-detail", visit.pk) + "?within=1").content.decode()
+    assert "Signed on the 14th" in rolled and "Port Arthur returned by 1952" in rolled
+    assert "Bob&#x27;s private hunch" not in rolled and "private hunch" not in rolled
+    assert f'<a href="{clause.get_absolute_url()}">Port Arthur clause</a>, within it' in rolled
+    assert "The date in the sources" not in rolled  # a sub-event's date is its own
+    assert "Only this event’s own claims" in rolled
+
+
 def test_event_page_access(as_user, mallory, vera, visit):
     assert as_user(mallory).get(url("event-detail", visit.pk)).status_code == 404
     assert as_user(vera).post(url("event-detail", visit.pk)).status_code == 405
