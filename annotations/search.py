@@ -19,10 +19,14 @@ Searches expected to match at most READ_ALL rows have no window: everything is r
 What a first page reads is bounded by the window, not by the number of matches: one
 read of the window's ids, ranks and facet tokens gives the page, the facet counts and,
 when it holds every match, the exact count; only the page's rows are read whole
-(display text, snippets). Where the database estimates (PostgreSQL's planner), a search
-expected to match more than READ_ALL rows is counted from the estimate ("about 12,000");
-without estimates (SQLite) counts are exact up to COUNT_LIMIT ("more than 10,000").
-Facets are counted over the window (marked inexact when it does not hold every match).
+(display text, snippets), and the tags, events and creators they and the facets name in
+one statement more. PostgreSQL's GIN index can skip to the window: for words, a window
+starts at an id block and is named by its blocks (`search_pg.window`).
+
+Where the database estimates (PostgreSQL's planner), a search expected to match more than
+READ_ALL rows is counted from the estimate ("about 12,000"); without estimates (SQLite)
+counts are exact up to COUNT_LIMIT ("more than 10,000"). Facets are counted over the
+window (marked inexact when it does not hold every match).
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import re
 from collections import Counter
 from dataclasses import dataclass, field, replace
 from types import ModuleType
@@ -107,12 +112,16 @@ class Plan:
     """A query made concrete for SQL: scope, column conditions and facet-token sets."""
 
     text: TextQuery
-    library_ids: list[int]
+    libraries: dict[int, Library]  # the scope, by id: what hits name their library by
     user_id: int | None
     where: list[str] = field(default_factory=list)
     params: list[Any] = field(default_factory=list)
     facets: list[list[str]] = field(default_factory=list)  # AND of ORs
     impossible: bool = False
+
+    @property
+    def library_ids(self) -> list[int]:
+        return sorted(self.libraries)
 
     def add(self, sql: str, *params: Any) -> None:
         self.where.append(sql)
@@ -140,6 +149,8 @@ class Fragment:
 
 def require_libraries(user: Any, query: SearchQuery) -> None:
     """Http404 when the search names a library the user cannot see (or that is not)."""
+    if not query.libraries:
+        return
     visible = Library.objects.visible_to(user)
     for value in query.libraries:
         if not visible.filter(library_lookup(value, path="")).exists():
@@ -156,10 +167,10 @@ def plan(user: Any, query: SearchQuery) -> Plan:
         libraries = libraries.filter(named)
     result = Plan(
         query.text,
-        sorted(set(libraries.values_list("pk", flat=True))),
+        {library.pk: library for library in libraries},
         user.pk if user.is_authenticated else None,
     )
-    if not result.library_ids:
+    if not result.libraries:
         result.impossible = True
         return result
     _scope(result)
@@ -345,13 +356,17 @@ def search(user: Any, query: SearchQuery) -> SearchResult:
     if found.impossible:
         return result
     fragment = engine.fragment(found)
+    counted = None
     if state.get("t") is not None:  # a later page: counts and facets came with the first
         rows, after = page(found, fragment, sort, state, query.limit)
         result.total, result.total_exact = state["n"], state["x"]
         result.total_estimated = state.get("e", False)
     else:
-        rows, after = first_page(result, engine, found, fragment, state)
-    result.hits = hits(rows, found.text, user)
+        rows, after, counted = first_page(result, engine, found, fragment, state)
+    names = Names.read(found, rows, counted[0] if counted else Counter())
+    if counted is not None:
+        result.facets = _facets(*counted, names)
+    result.hits = hits(rows, found, user, names)
     if after is not None:
         result.next_cursor = write_cursor(query, {**state, **after})
     return result
@@ -359,10 +374,10 @@ def search(user: Any, query: SearchQuery) -> SearchResult:
 
 def first_page(
     result: SearchResult, engine: ModuleType, found: Plan, fragment: Fragment, state: dict
-) -> tuple[list[tuple], dict | None]:
-    """The first page, its count and facets, from one read of the ranking window (the
-    matches' ids, ranks and facet tokens, never their text): one full-text index scan for
-    all three instead of one each. `state` receives what later pages need."""
+) -> tuple[list[tuple], dict | None, tuple[Counter, Counter]]:
+    """The first page, its count and facet tokens, from one read of the ranking window
+    (the matches' ids, ranks and facet tokens, never their text): one full-text index scan
+    for all three instead of one each. `state` receives what later pages need."""
     estimated = engine.estimate(*_sql(found, fragment, "e.id"))
     state["t"] = window_start(found, fragment, estimated)
     ranked = result.sort == "relevance"
@@ -370,7 +385,7 @@ def first_page(
     for _ in range(WIDENINGS if ranked else 0):
         if window is None or not state["t"] or len(window) > result.query.limit:
             break
-        state["t"] = _widened(state["t"])
+        state["t"] = _widened(found, state["t"])
         window = read_window(found, fragment, state["t"], ranked=ranked)
     if ranked and window is not None:
         rows, after = _window_page(found, fragment, state, window, result.query.limit)
@@ -379,13 +394,14 @@ def first_page(
     total = count(found, fragment, estimated, window if not state["t"] else None)
     result.total, result.total_exact, result.total_estimated = total
     state["n"], state["x"], state["e"] = total
+    result.facets_exact = not state["t"]
     if window is None:
-        result.facets, result.facets_exact = facets(found, fragment, state["t"])
+        counted = facet_tokens(found, fragment, state["t"])
     else:
-        result.facets, result.facets_exact = _facets(*_window_tokens(window), found), not state["t"]
+        counted = _window_tokens(window)
     if not result.total and found.text.has_positive:
         result.suggestion = suggest(engine, found, result.query)
-    return rows, after
+    return rows, after, counted
 
 
 # --- SQL shared by both backends --------------------------------------------------------
@@ -420,15 +436,25 @@ def window_start(found: Plan, fragment: Fragment, estimated: int | None) -> int:
     if estimated <= READ_ALL:
         return 0
     low, high = _fetch(f"SELECT min(id), max(id) FROM {TABLE}", [])[0]
-    return int(high - (high - low) * RANK_WINDOW / estimated)
+    threshold = int(high - (high - low) * RANK_WINDOW / estimated)
+    return backend().window_floor(threshold, high, found.text)
 
 
-def _widened(threshold: int) -> int:
+def _window(found: Plan, threshold: int) -> tuple[list[str], list[Any]]:
+    """The condition for rows in the window (from `threshold` on; none for 0), as the
+    backend's index can skip to them."""
+    if not threshold:
+        return [], []
+    sql, params = backend().window(threshold, found.text)
+    return [sql], params
+
+
+def _widened(found: Plan, threshold: int) -> int:
     """A window reaching twice as far back. The estimate places a window as if matches
     were spread evenly over the ids; where they cluster in older rows (a collection
     imported years ago) the window can hold less than a page."""
     high = _fetch(f"SELECT max(id) FROM {TABLE}", [])[0][0] or 0
-    return max(0, 2 * threshold - high)
+    return backend().window_floor(max(0, 2 * threshold - high), high, found.text)
 
 
 def count(
@@ -454,7 +480,7 @@ def read_window(
     """(id, rank, facets, year) of every match in the window; None when it holds more
     than COUNT_LIMIT (a badly wrong estimate): then the page is ranked in SQL instead. The
     limit is above any expected row count, so it never changes the plan."""
-    extra, extra_params = (["e.id >= %s"], [threshold]) if threshold else ([], [])
+    extra, extra_params = _window(found, threshold)
     rank, rank_params = (fragment.rank, fragment.rank_params) if ranked else ("0.0", [])
     select = f"e.id, {rank} AS rank, e.facets, e.year"
     sql, params = _sql(found, fragment, select, extra, extra_params)
@@ -517,7 +543,7 @@ def page(
 
 
 def _ranked_page(found: Plan, fragment: Fragment, state: dict, n: int) -> list[tuple]:
-    extra, extra_params = ["e.id >= %s"], [state["t"]]
+    extra, extra_params = _window(found, state["t"])
     if state.get("p") == "ranked":
         extra.append(f"({fragment.rank} < %s OR ({fragment.rank} = %s AND e.id < %s))")
         extra_params += [
@@ -579,39 +605,37 @@ def _day(value: Any) -> str | None:
 
 # --- facets -----------------------------------------------------------------------------
 
+# The facet tokens counted: tags, events, source kinds (`search_index.token`: a letter and
+# digits or hex, never a quote, so a stored array's JSON text is read by this alone).
+FACET_TOKEN = re.compile(r'"([tek][^"]*)"')
 
-def facets(
-    found: Plan, fragment: Fragment, threshold: int
-) -> tuple[dict[str, list[FacetCount]], bool]:
-    """Counts of tags, events, source kinds and years among the matches (among the
-    window's when there are more: then the counts are marked inexact)."""
-    extra = ["e.id >= %s"] if threshold else []
-    sql, params = _sql(found, fragment, "e.facets, e.year", extra, [threshold] if threshold else [])
-    return _facets(*backend().facet_counts(sql, params), found), not threshold
+
+def facet_tokens(found: Plan, fragment: Fragment, threshold: int) -> tuple[Counter, Counter]:
+    """Facet tokens and years counted in SQL among the matches (among the window's when
+    there are more), for a window too large to read."""
+    sql, params = _sql(found, fragment, "e.facets, e.year", *_window(found, threshold))
+    tokens_, years = Counter(), Counter()
+    for what, value, n in _fetch(backend().facet_counts_sql(sql), params):
+        if what == "f":
+            tokens_[value] = n
+        else:
+            years[int(value)] = n
+    return tokens_, years
 
 
 def _window_tokens(window: list[tuple]) -> tuple[Counter, Counter]:
-    """Facet tokens (tags, events, source kinds) and years counted over the window read."""
-    tokens_ = Counter(_split_tokens([raw_facets for _, _, raw_facets, _ in window]))
-    tokens_.pop("", None)
+    """Facet tokens and years counted over the window read: this runs for every row of the
+    window, so the stored arrays are matched as text, several times faster than parsing."""
+    arrays = [raw if isinstance(raw, str) else json.dumps(raw) for _, _, raw, _ in window]
+    tokens_ = Counter(FACET_TOKEN.findall("".join(arrays)))
     years = Counter(int(year) for *_, year in window if year is not None)
     return tokens_, years
 
 
-def _split_tokens(arrays: list[Any]) -> list[str]:
-    """The tokens of stored facet arrays. They are short ASCII words (`search_index.token`:
-    a letter and digits or hex), so splitting the JSON text at commas reads them exactly,
-    several times faster than parsing it: this runs for every row of the window."""
-    if not all(isinstance(raw, str) for raw in arrays):
-        return [token for raw in arrays for token in _facet_list(raw)]
-    joined = ",".join(raw.strip()[1:-1] for raw in arrays)
-    return joined.replace('"', "").replace(" ", "").split(",")
-
-
-def _facets(tokens_: Counter, years: Counter, found: Plan) -> dict[str, list[FacetCount]]:
+def _facets(tokens_: Counter, years: Counter, names: Names) -> dict[str, list[FacetCount]]:
     return {
-        "tags": _tag_facets(tokens_, found.library_ids),
-        "events": _event_facets(tokens_, found.library_ids),
+        "tags": _tag_facets(tokens_, names),
+        "events": _event_facets(tokens_, names),
         "source_kinds": _kind_facets(tokens_),
         "years": [FacetCount(str(y), str(y), n) for y, n in sorted(years.items()) if y],
     }
@@ -622,21 +646,14 @@ def _top(tokens_: Counter, prefix: str) -> list[tuple[int, int]]:
     return sorted(found, key=lambda pair: (-pair[1], pair[0]))[:FACET_SIZE]
 
 
-def _tag_facets(tokens_: Counter, library_ids: list[int]) -> list[FacetCount]:
-    top = _top(tokens_, "t")
-    names = dict(
-        Tag.objects.filter(pk__in=[t for t, _ in top], library_id__in=library_ids).values_list(
-            "pk", "name"
-        )
-    )
-    return [FacetCount(names[t], names[t], n) for t, n in top if t in names]
+def _tag_facets(tokens_: Counter, names: Names) -> list[FacetCount]:
+    tags = names.tags
+    return [FacetCount(tags[t].name, tags[t].name, n) for t, n in _top(tokens_, "t") if t in tags]
 
 
-def _event_facets(tokens_: Counter, library_ids: list[int]) -> list[FacetCount]:
-    top = _top(tokens_, "e")
-    events = Event.objects.filter(pk__in=[e for e, _ in top], library_id__in=library_ids)
-    labels = {event.pk: str(event) for event in events}
-    return [FacetCount(str(e), labels[e], n) for e, n in top if e in labels]
+def _event_facets(tokens_: Counter, names: Names) -> list[FacetCount]:
+    events = names.events
+    return [FacetCount(str(e), str(events[e]), n) for e, n in _top(tokens_, "e") if e in events]
 
 
 def _kind_facets(tokens_: Counter) -> list[FacetCount]:
@@ -648,23 +665,73 @@ def _kind_facets(tokens_: Counter) -> list[FacetCount]:
     ]
 
 
+@dataclass
+class Names:
+    """The tags, events and creators that a page's hits and its facets name, read in one
+    statement (tags and events only within the scope): the ORM would take longer to build
+    three queries than the database takes to answer them. Tags and events are model
+    instances holding only what results show of them."""
+
+    tags: dict[int, Tag] = field(default_factory=dict)
+    events: dict[int, Event] = field(default_factory=dict)
+    users: dict[int, str] = field(default_factory=dict)
+
+    @classmethod
+    def read(cls, found: Plan, rows: list[tuple], tokens_: Counter) -> Names:
+        wanted = {
+            "t": _ids_in(rows, "t") | {pk for pk, _ in _top(tokens_, "t")},
+            "e": _ids_in(rows, "e") | {pk for pk, _ in _top(tokens_, "e")},
+            "u": {row[8] for row in rows if row[8]},
+        }
+        names = cls()
+        if not any(wanted.values()):
+            return names
+        for what, pk, name, extra in _fetch(*_names_sql(found, wanted)):
+            if what == "u":
+                names.users[pk] = name
+            else:  # `from_db` takes the fields in the model's order: id, name, then extra
+                model, fields = NAMED[what]
+                into = names.tags if what == "t" else names.events
+                into[pk] = model.from_db(connection.alias, fields, [pk, name, extra])
+        return names
+
+
+# The model and the fields a tag ("t") and an event ("e") are read with.
+NAMED = {"t": (Tag, ["id", "name", "name_key"]), "e": (Event, ["id", "name", "date"])}
+
+
+def _names_sql(found: Plan, wanted: dict[str, set[int]]) -> tuple[str, list[Any]]:
+    user = get_user_model()
+    username = user._meta.get_field(user.USERNAME_FIELD).column
+    in_scope = f" AND library_id IN ({', '.join(['%s'] * len(found.library_ids))})"
+    sources = {
+        "t": (Tag._meta.db_table, "name, name_key", in_scope),
+        "e": (Event._meta.db_table, "name, date", in_scope),
+        "u": (user._meta.db_table, f"{username}, ''", ""),
+    }
+    selects, params = [], []
+    for what, (table, columns, scope) in sources.items():
+        if ids := sorted(wanted[what]):
+            marks = ", ".join(["%s"] * len(ids))
+            selects.append(
+                f"SELECT '{what}', id, {columns} FROM {table} WHERE id IN ({marks}){scope}"
+            )
+            params += [*ids, *(found.library_ids if scope else [])]
+    return " UNION ALL ".join(selects), params
+
+
 # --- hits -------------------------------------------------------------------------------
 
 
-def hits(rows: list[tuple], text: TextQuery, user: Any) -> list[Hit]:
+def hits(rows: list[tuple], found: Plan, user: Any, names: Names) -> list[Hit]:
     if not rows:
         return []
-    facet_ids = _ids_in(rows, "t"), _ids_in(rows, "e")
-    libraries = Library.objects.in_bulk({row[2] for row in rows})
-    tags = Tag.objects.in_bulk(facet_ids[0])
-    events = Event.objects.in_bulk(facet_ids[1])
-    users = get_user_model().objects.in_bulk({row[8] for row in rows if row[8]})
-    highlighter = Highlighter(text)
-    found = [_hit(row, highlighter, libraries, tags, events, users) for row in rows]
-    quotes = evidence_of([hit.claim_id for hit in found if hit.claim_id], user, highlighter)
-    for hit in found:
+    highlighter = Highlighter(found.text)
+    shown = [_hit(row, highlighter, found.libraries, names) for row in rows]
+    quotes = evidence_of([hit.claim_id for hit in shown if hit.claim_id], user, highlighter)
+    for hit in shown:
         hit.evidence = quotes.get(hit.claim_id, [])
-    return found
+    return shown
 
 
 def evidence_of(
@@ -709,9 +776,7 @@ def _facet_list(value: Any) -> list[str]:
     return json.loads(value) if isinstance(value, str) else list(value or [])
 
 
-def _hit(
-    row: tuple, highlighter: Highlighter, libraries: dict, tags: dict, events: dict, users: dict
-) -> Hit:
+def _hit(row: tuple, highlighter: Highlighter, libraries: dict, names: Names) -> Hit:
     (
         pk,
         kind,
@@ -732,7 +797,7 @@ def _hit(
         rank,
     ) = row
     facet_list = _facet_list(raw_facets)
-    creator = users.get(creator_id)
+    tags, events = names.tags, names.events
     return Hit(
         id=pk,
         kind=kind,
@@ -752,7 +817,7 @@ def _hit(
             key=lambda tag: tag.name_key,
         ),
         events=[events[int(t[1:])] for t in facet_list if t[0] == "e" and int(t[1:]) in events],
-        creator=creator.get_username() if creator else "",
+        creator=names.users.get(creator_id, ""),
         rank=float(rank or 0),
     )
 
@@ -796,11 +861,12 @@ class Highlighter:
         self.phrases = [c.words for c in clauses if c.is_phrase]
         self.cjk = [_cjk_string(c) for c in clauses if _cjk_string(c)]
 
-    def spans(self, text: str, stop: int | None = None) -> list[tuple[int, int]]:
-        """Where the query matched, merged; with `stop` (and no phrase in the query),
-        only the matches starting before `stop` are looked for."""
+    def spans(self, text: str, stop: int | None = None, start: int = 0) -> list[tuple[int, int]]:
+        """Where the query matched, merged; with `stop` (and no phrase in the query), only
+        the words from `start` (where a word begins) to `stop` are looked at."""
         found: list[tuple[int, int]] = []
-        words = list(tokens(text)) if stop is None or self.phrases else _until(text, stop)
+        whole = stop is None or bool(self.phrases)
+        words = list(tokens(text)) if whole else _until(text, start, stop)
         for i, token in enumerate(words):
             if self._matches(token.folded):
                 found.append((token.start, token.end))
@@ -840,8 +906,8 @@ class Highlighter:
 
     def snippet(self, text: str, size: int = SNIPPET_CHARS) -> SafeString:
         """About `size` characters around the first match, the matches marked. A long
-        text (a passage) is read only up to the snippet's end: words past it are never
-        tokenised or stemmed."""
+        text (a passage) is read up to its first match, then marked from the snippet's
+        start to its end: words past it are never tokenised or stemmed."""
         if not text:
             return mark_safe("")
         first = self._first(text) if len(text) > size else None
@@ -853,13 +919,13 @@ class Highlighter:
         if end < len(text):
             cut = text.rfind(" ", start + size // 2, end)
             end = cut if cut > 0 else end
-        return _marked(text, start, end, self.spans(text, stop=end))
+        return _marked(text, start, end, self.spans(text, stop=end, start=start))
 
 
-def _until(text: str, stop: int) -> list[Token]:
-    """The words of `text` that start before `stop`."""
+def _until(text: str, start: int, stop: int) -> list[Token]:
+    """The words of `text` from `start` that start before `stop`."""
     found = []
-    for token in tokens(text):
+    for token in tokens(text, start):
         if token.start >= stop:
             break
         found.append(token)

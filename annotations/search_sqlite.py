@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import functools
 import json
-from collections import Counter
 from typing import TYPE_CHECKING, Any
 
 from django.db import connection
@@ -86,6 +85,16 @@ def fragment(found: Plan) -> Fragment:
     return result
 
 
+def window_floor(threshold: int, newest: int, text: TextQuery) -> int:
+    """Where a window starts, as placed: SQLite has no id blocks to round it to."""
+    return threshold
+
+
+def window(threshold: int, text: TextQuery) -> tuple[str, list[Any]]:
+    """Rows from `threshold` on: FTS5 hands its matches over as ids already."""
+    return "e.id >= %s", [threshold]
+
+
 # --- ranking ----------------------------------------------------------------------------
 
 
@@ -136,22 +145,15 @@ def register() -> None:
 # --- facets, vocabulary, maintenance ----------------------------------------------------
 
 
-def facet_counts(sql: str, params: list[Any]) -> tuple[Counter, Counter]:
-    statement = f"""
+def facet_counts_sql(sql: str) -> str:
+    """The statement counting facet tokens ('f', token, n) and years ('y', year, n) among
+    the rows `sql` selects (`e.facets, e.year`)."""
+    return f"""
         WITH matched AS MATERIALIZED ({sql})
         SELECT 'f', token.value, count(*) FROM matched, json_each(matched.facets) AS token
          WHERE substr(token.value, 1, 1) IN ('t', 'e', 'k') GROUP BY token.value
         UNION ALL
         SELECT 'y', year, count(*) FROM matched WHERE year IS NOT NULL GROUP BY year"""
-    tokens, years = Counter(), Counter()
-    with connection.cursor() as cursor:
-        cursor.execute(statement, params)
-        for what, value, n in cursor.fetchall():
-            if what == "f":
-                tokens[value] = n
-            else:
-                years[int(value)] = n
-    return tokens, years
 
 
 def entries_with_token(token: str) -> list[tuple[int | None, int | None]]:

@@ -8,8 +8,8 @@ Run `bench/search_corpus.py` first. Each query goes through the real stack in-pr
 the search, JSON rendering), `--runs` times after two warm-up runs. For every request
 the time spent inside the database (every statement the search issued, measured with
 `connection.execute_wrapper`) is recorded too: "SQL" is that part of "API". Prints
-p50/p95/p99 per query, the count as the API gives it ("about N" when estimated) and the
-machine it ran on.
+p50/p95/p99 per query, the count as the API gives it ("about N" when estimated), the
+machine it ran on and the load average before and after.
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ import argparse
 import os
 import platform
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -62,6 +61,10 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[position]
 
 
+def load() -> str:
+    return ", ".join(f"{v:.1f}" for v in os.getloadavg())
+
+
 def machine() -> str:
     cpu = "unknown CPU"
     try:
@@ -71,18 +74,25 @@ def machine() -> str:
                 break
     except OSError:
         pass
-    load = ", ".join(f"{v:.1f}" for v in os.getloadavg())
     memory = ""
     try:
         total = int(Path("/proc/meminfo").read_text().split()[1]) // 1024 // 1024
         memory = f", {total} GB RAM"
     except (OSError, ValueError, IndexError):
         pass
-    version = subprocess.run(["psql", "--version"], capture_output=True, text=True).stdout.strip()
-    return (
-        f"{os.cpu_count()} cores ({cpu}){memory}, load average {load}, "
-        f"Python {platform.python_version()}, {version or 'PostgreSQL'}"
-    )
+    return f"{os.cpu_count()} cores ({cpu}){memory}, Python {platform.python_version()}"
+
+
+def database() -> str:
+    """The server's version and its cache (shared_buffers: a server setting, 128 MB by
+    default, a quarter of the RAM on a production server)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW server_version")
+        version = cursor.fetchone()[0]
+        cursor.execute("SHOW shared_buffers")
+        return f"PostgreSQL {version}, shared_buffers {cursor.fetchone()[0]}"
 
 
 def main() -> None:
@@ -110,6 +120,7 @@ def main() -> None:
             sql_time[0] += time.perf_counter() - started
 
     rows = []
+    load_before = load()
     with connection.execute_wrapper(timed):
         for label, params in QUERIES:
             api, sql, count = [], [], 0
@@ -126,7 +137,8 @@ def main() -> None:
                 count = body["count"] if body["count_exact"] else f"about {body['count']:,}"
             rows.append((label, params, count, api, sql))
     entries = SearchEntry.objects.count()
-    print(f"\nMachine: {machine()}")
+    print(f"\nMachine: {machine()}; {database()}")
+    print(f"Load average: {load_before} at the start, {load()} at the end.")
     print(f"Index: {entries:,} entries; {args.runs} runs per query after 2 warm-up runs.\n")
     print("| query | results | API p50 | API p95 | API p99 | SQL p50 | SQL p95 | SQL p99 |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|")

@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.utils.datastructures import MultiValueDict
 
 from annotations import search as search_module
-from annotations import search_index
+from annotations import search_index, search_pg
 from annotations.claims import EventLink
 from annotations.models import SearchEntry, Visibility
 from annotations.search import result_source_ids, search
@@ -38,6 +38,13 @@ ENGLISH = (
 @pytest.fixture(autouse=True)
 def _index_connected():
     search_index.connect()  # idempotent; AnnotationsConfig.ready() connects it as well
+
+
+@pytest.fixture(autouse=True)
+def _small_id_blocks(monkeypatch):
+    """PostgreSQL starts a ranking window at an id block of 16,384 ids, more than these
+    tests make: with blocks of 4 ids their windows are placed, and read, by blocks."""
+    monkeypatch.setattr(search_pg, "BLOCK", 4)
 
 
 def run(user, **params):
@@ -485,22 +492,27 @@ def test_facets_counted_from_the_window_equal_those_counted_in_sql(corpus, alice
     found_ = search_module.plan(alice, query)
     fragment = search_module.backend().fragment(found_)
     window = search_module.read_window(found_, fragment, 0, ranked=True)
-    from_window = search_module._facets(*search_module._window_tokens(window), found_)
-    in_sql, exact = search_module.facets(found_, fragment, 0)
-    assert exact and from_window == in_sql and from_window["tags"]
+    from_window = search_module._window_tokens(window)
+    in_sql = search_module.facet_tokens(found_, fragment, 0)
+    assert from_window == in_sql and from_window[0]
+    names = search_module.Names.read(found_, [], from_window[0])
+    assert search_module._facets(*from_window, names)["tags"]
 
 
 @pytest.mark.parametrize(
     ("stored", "tokens"),
     [
-        ('["kprimary", "t12", "a3f09c"]', ["kprimary", "t12", "a3f09c"]),
-        ('["e7","s3"]', ["e7", "s3"]),
-        ("[]", [""]),
-        (["t1", "e2"], ["t1", "e2"]),
+        ('["kprimary", "t12", "a3f09c", "c3e5"]', {"kprimary": 1, "t12": 1}),
+        ('["e7","s3","t7"]', {"e7": 1, "t7": 1}),
+        ("[]", {}),
+        (["t1", "e2", "y4b"], {"t1": 1, "e2": 1}),
     ],
 )
-def test_facet_arrays_are_split_as_json_parses_them(stored, tokens):
-    assert search_module._split_tokens([stored]) == tokens
+def test_facet_arrays_are_counted_as_json_parses_them(stored, tokens):
+    """Tags, events and source kinds are counted; the other tokens (archive, creator,
+    type…) are not facets, even where their hex begins with one of those letters."""
+    counted, years = search_module._window_tokens([(1, 0.5, stored, 1950), (2, 0.5, "[]", None)])
+    assert counted == tokens and years == {1950: 1}
 
 
 def test_pages_stay_stable_while_results_are_added(many, alice, source):
@@ -674,16 +686,31 @@ def test_a_long_texts_snippet_is_the_one_marking_the_whole_text_gives(typed):
         assert marker.snippet(text) == snippet_marking_everything(marker, text)
 
 
-def test_a_long_text_is_read_only_up_to_its_snippet(monkeypatch):
-    read = []
+@pytest.fixture
+def tokens_read(monkeypatch) -> list[int]:
+    """Where each token the highlighter reads starts."""
+    read: list[int] = []
     real_tokens = search_module.tokens
 
-    def spy(text):
-        for token in real_tokens(text):
+    def spy(text, start=0):
+        for token in real_tokens(text, start):
             read.append(token.start)
             yield token
 
     monkeypatch.setattr(search_module, "tokens", spy)
+    return read
+
+
+def test_a_long_text_is_read_only_up_to_its_snippet(tokens_read):
+    read = tokens_read
     snippet = highlighter("treaty").snippet("A treaty. " + "filler " * 2000)
     assert "<mark>treaty</mark>" in snippet
     assert max(read) < 2 * search_module.SNIPPET_CHARS
+
+
+def test_a_long_text_is_read_once_up_to_its_first_match(tokens_read):
+    """The words before the snippet are read to find the first match, not again to mark."""
+    read = tokens_read
+    snippet = highlighter("treaty").snippet("filler " * 1000 + "the treaty " + "filler " * 100)
+    assert "<mark>treaty</mark>" in snippet
+    assert len(read) < 1000 + search_module.SNIPPET_CHARS // 4
