@@ -7,6 +7,7 @@ memory; database connections are opened by each worker after the fork, never bef
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 from pathlib import Path
@@ -99,7 +100,11 @@ logger_class = JsonLogger
 
 
 def post_fork(server, worker) -> None:
-    """Never share a database connection between processes (preload runs before the fork)."""
+    """Never share a database connection between processes (preload runs before the fork).
+    And leave the preloaded app's objects, which live as long as the worker, out of the
+    garbage collector's full collections: each walked all of them, ~90 ms, the search
+    benchmark's p99 (bench/README.md, *Search*)."""
     from django.db import connections
 
     connections.close_all()
+    gc.freeze()

@@ -437,6 +437,20 @@ def test_gunicorn_config_reads_its_environment():
     }
 
 
+def test_a_gunicorn_worker_keeps_the_preloaded_app_out_of_full_collections():
+    script = (
+        "import gc, runpy; c = runpy.run_path('config/gunicorn.conf.py'); "
+        "before = gc.get_freeze_count(); c['post_fork'](None, None); "
+        "print(before == 0 and gc.get_freeze_count() > 10_000)"
+    )
+    env = os.environ | {"DJANGO_SETTINGS_MODULE": "config.settings"}
+    done = subprocess.run(
+        [PYTHON, "-c", "import django; django.setup(); " + script],
+        cwd=BASE_DIR, env=env, capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    assert done.stdout.strip() == "True", done.stderr
+
+
 def test_gunicorn_runs_one_threaded_worker_per_core_by_default():
     script = (
         "import runpy, json; c = runpy.run_path('config/gunicorn.conf.py'); "
