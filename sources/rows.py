@@ -4,7 +4,8 @@ building costs more than the query (bench/README.md, *Load test*: 1.7 ms of ORM 
 
 `Selected` names a model's columns in a statement and turns its slice of a row back into an
 instance, each value converted as the ORM converts it (SQLite's datetimes become aware,
-JSON is decoded), so the instances are those a queryset would have given. Everything else
+JSON is decoded), so the instances are those a queryset would have given; `Layout` puts
+several models side by side in one row. Everything else
 keeps using the ORM; rules about who sees what stay in the QuerySet methods, and each hot
 read has a test that compares it with its queryset.
 
@@ -105,12 +106,18 @@ def fetch(using: str, sql: str, params: list) -> list[tuple]:
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
             return cursor.fetchall()
+    # What `connection.cursor()` does before it hands out a cursor: the health check
+    # (`CONN_HEALTH_CHECKS`: a connection PostgreSQL dropped is replaced, not failed on),
+    # the connection itself, one thread per connection, database errors as Django's.
+    connection.close_if_health_check_failed()
     connection.ensure_connection()
+    connection.validate_thread_sharing()
     if connection.connection.prepare_threshold is None:  # Django's default: nothing prepared
         # psycopg then refuses even `prepare=True`; a threshold never reached lets that one
         # through and still prepares nothing on its own.
         connection.connection.prepare_threshold = NEVER
-    prepared = _prepared_cursor_class()(connection.connection)
+    with connection.wrap_database_errors:
+        prepared = _prepared_cursor_class()(connection.connection)
     wrap = connection.make_debug_cursor if connection.queries_logged else connection.make_cursor
     with wrap(prepared) as cursor:
         cursor.execute(sql, params)
