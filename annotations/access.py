@@ -65,7 +65,7 @@ def read_annotation_for_user(user: AnyUser, pk: int) -> Annotation:
     rows = fetch(using, _read_sql(using), [user.pk, pk])
     if not rows:
         raise Http404("No such annotation.")
-    annotation, text, library, creator, _ = layout.instances(rows[0])
+    annotation, text, library, creator = (layout.instance(rows[0], part) for part in range(TAG))
     role = rows[0][-1]
     if not annotation.visible_with_role(user, role, library):
         raise Http404("No such annotation.")
