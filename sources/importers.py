@@ -18,7 +18,6 @@ from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
 
 import charset_normalizer
-import markdown
 from bs4 import BeautifulSoup, CData, NavigableString, Tag
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
@@ -26,7 +25,7 @@ from pypdf import PasswordType, PdfReader
 from pypdf.errors import DependencyError
 
 from sources.models import SourceText, canonical_text
-from sources.sanitize import MARKDOWN, clean_html_in_parts
+from sources.sanitize import clean_html_in_parts, markdown_html
 from sources.uploads import UploadError, read_upload
 
 if TYPE_CHECKING:
@@ -447,7 +446,7 @@ def _from_html(raw: str, *, name: str, encoding: str) -> ExtractedText:
 
 def _from_markdown(raw: str, *, name: str, encoding: str) -> ExtractedText:
     # `render_markdown`, sanitised in parts so that a long document takes linear time.
-    html = clean_html_in_parts(BeautifulSoup(markdown.markdown(raw, **MARKDOWN), "html.parser"))
+    html = clean_html_in_parts(BeautifulSoup(markdown_html(raw), "html.parser"))
     text = _nonempty(html_to_text(BeautifulSoup(html, "html.parser")), name)
     return ExtractedText(
         text=text, html_raw=raw, html=html, media_type="text/markdown", encoding=encoding
