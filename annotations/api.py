@@ -188,12 +188,12 @@ class AnnotationViewSet(viewsets.GenericViewSet):
     def create(self, request: Request) -> Response:
         fields = self.new_annotation_fields(request)
         with django_errors_as_400():
-            created = Annotation.objects.create_annotation(creator=request.user, **fields)
-        # Represented as created, not read back: its text, library and the creator's role
-        # are at hand (and `annotations_for` would find exactly this row); only its tags
-        # are read.
+            created = Annotation.objects.create_annotation(
+                creator=request.user, hold_tags=True, **fields
+            )
+        # Represented as created, not read back: its text, library, tags and the creator's
+        # role are at hand (and `annotations_for` would find exactly this row).
         created.viewer_role = fields["text"].viewer_role
-        created.load_tags()
         url = reverse("api-annotation-detail", args=[created.pk], request=request)
         return self.represent(created, status.HTTP_201_CREATED, Location=url)
 

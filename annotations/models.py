@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import RegexValidator
-from django.db import models, transaction
+from django.db import models, router, transaction
 from django.db.models import F, Q
 from django.urls import reverse
 from simple_history.models import HistoricalRecords
@@ -210,9 +210,12 @@ class AnnotationManager(models.Manager.from_queryset(AnnotationQuerySet)):  # ty
         tags: Iterable[str] = (),
         state: str = AnchorState.ANCHORED,
         anchor_score: float = 1.0,
+        hold_tags: bool = False,
     ) -> Annotation:
         """Create an annotation; the quote is derived from the offsets (a given `exact`
-        must equal it). Raises ValidationError naming the field; writes nothing then."""
+        must equal it). Raises ValidationError naming the field; writes nothing then.
+        `hold_tags`: the annotation holds its tags as `prefetch_related` would, for a caller
+        that represents it at once (they are not read back)."""
         annotation = self.model(
             library=text.source.library,
             text=text,
@@ -224,19 +227,31 @@ class AnnotationManager(models.Manager.from_queryset(AnnotationQuerySet)):  # ty
         annotation.set_anchor(start, end, exact=exact)
         annotation.set_comment(comment)
         annotation.motivation = motivation or annotation.default_motivation()
-        from annotations import search_index
+        from annotations import search_index, writes
+        from annotations.tags import tags_for, wanted_tags
 
-        with transaction.atomic(), search_index.deferred():
-            annotation.full_clean(exclude=KNOWN_RELATIONS, validate_constraints=False)
+        annotation.full_clean(exclude=KNOWN_RELATIONS, validate_constraints=False)
+        using = self._db or router.db_for_write(self.model)
+        if writes.supported(using):
+            wanted = wanted_tags(tags, most=TAGS_PER_ANNOTATION)  # before anything is written
+            with transaction.atomic(using=using, savepoint=False):
+                found = tags_for(annotation.library, wanted)
+                writes.insert_new(annotation, found, using)
+            if hold_tags:
+                annotation.hold_tags(sorted(found, key=lambda tag: tag.name_key))
+            return annotation
+        with transaction.atomic(using=using), search_index.deferred():
             # One history record, "created", with its tags; not "created" and then
             # "changed" for the tags set a moment later (half the history's cost).
             annotation.skip_history_when_saving = True
             try:
                 annotation.save()
-                annotation.set_tags(tags, new=True)
+                found = annotation.set_tags(tags, new=True)
             finally:
                 del annotation.skip_history_when_saving
             ANNOTATION_HISTORY.create_historical_record(annotation, "+")
+        if hold_tags:
+            annotation.hold_tags(sorted(found, key=lambda tag: tag.name_key))
         return annotation
 
 
@@ -345,19 +360,18 @@ class Annotation(models.Model):
         self.comment_raw = raw
         self.comment_html = render_markdown(raw) if raw.strip() else ""
 
-    def set_tags(self, names: Iterable[str], *, new: bool = False) -> None:
-        """Tag with `names` (found or created in the library). `new`: the annotation was
-        just created and has no tags yet, so there is nothing to compare with or remove."""
+    def set_tags(self, names: Iterable[str], *, new: bool = False) -> list[Tag]:
+        """Tag with `names` (found or created in the library) and return the tags. `new`:
+        the annotation was just created and has no tags yet, so there is nothing to
+        compare with or remove."""
         from annotations.tags import get_or_create_tags
 
-        names = list(names)
-        if len(names) > TAGS_PER_ANNOTATION:
-            raise ValidationError({"tags": f"At most {TAGS_PER_ANNOTATION} tags."})
-        tags = get_or_create_tags(self.library, names) if names or not new else []
+        tags = get_or_create_tags(self.library, names, most=TAGS_PER_ANNOTATION)
         if not new:
             self.tags.set(tags)
         elif tags:
             self.tags.add(*tags)
+        return tags
 
     def load_tags(self) -> None:
         """Read the tags once and hold them as `prefetch_related` would (in `Tag`'s order):

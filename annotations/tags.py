@@ -10,22 +10,50 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from django.core.exceptions import ValidationError
-from django.db import models, transaction
+from django.db import models, router, transaction
 from django.db.models import Count, F, Q
 
 from annotations.models import Tag, split_tag_name, tag_key
 from sources.models import Library
+from sources.rows import fetch, quoter, selected
 
 
-def get_or_create_tags(library: Library, names: Iterable[str]) -> list[Tag]:
+def get_or_create_tags(
+    library: Library, names: Iterable[str], most: int | None = None
+) -> list[Tag]:
     """The library's tags for `names`, created where missing, in the given order and
-    without duplicates ("Moscow" and "moscow" are one tag)."""
+    without duplicates ("Moscow" and "moscow" are one tag); at most `most` names."""
+    return tags_for(library, wanted_tags(names, most=most))
+
+
+def wanted_tags(names: Iterable[str], most: int | None = None) -> dict[str, str]:
+    """{key: name as first typed} for `names`; raises ValidationError on `tags` (without
+    touching the database) for a name that is not a tag, or more than `most` names."""
+    names = list(names)
+    if most is not None and len(names) > most:
+        raise ValidationError({"tags": f"At most {most} tags."})
     wanted: dict[str, str] = {}
     for name in names:
         if not isinstance(name, str):
             raise ValidationError({"tags": "Each tag is a string."})
         wanted.setdefault(tag_key(name), name)
-    existing = {t.name_key: t for t in library.tags.filter(name_key__in=list(wanted))}
+    return wanted
+
+
+def tags_for(library: Library, wanted: dict[str, str]) -> list[Tag]:
+    """The tags `wanted_tags` named, in its order: those the library has read in one
+    statement (prepared on PostgreSQL), the others created."""
+    if not wanted:
+        return []
+    using = router.db_for_read(Tag)
+    columns = selected(Tag, "t", using=using)
+    q = quoter(using)
+    sql = (
+        f"SELECT {columns.columns} FROM {q(Tag)} t WHERE t.{q(Tag, 'library')} = %s "
+        f"AND t.{q(Tag, 'name_key')} IN ({', '.join(['%s'] * len(wanted))})"
+    )
+    rows = fetch(using, sql, [library.pk, *wanted])
+    existing = {tag.name_key: tag for tag in (columns.instance(row, 0) for row in rows)}
     result = []
     for key, name in wanted.items():
         tag = existing.get(key)

@@ -231,28 +231,30 @@ def test_an_edited_annotation_is_represented_as_a_read_would(as_user, bob, notes
     assert read.json()["version"] == 2
 
 
-def test_a_tagged_annotation_or_claim_is_indexed_once_per_write(monkeypatch, library, bob, text):
+def test_a_tagged_annotation_or_claim_is_indexed_once_per_write(library, bob, text):
+    """One statement writes the entry: the ORM path's upsert, or the one statement that
+    creates an annotation on PostgreSQL (`annotations.writes`)."""
     from annotations import search_index
     from annotations.models import SearchEntry
     from tests.factories import make_claim
 
-    calls = []
-    real = search_index.save_entries
-    monkeypatch.setattr(
-        search_index, "save_entries", lambda entries, **kw: calls.append(1) or real(entries, **kw)
-    )
-    annotation = Annotation.objects.create_annotation(
-        text=text, creator=bob, start=0, end=5, tags=["theme:face", "person:Mao"]
-    )
-    assert len(calls) == 1
+    def index_writes(captured: CaptureQueriesContext) -> int:
+        table = connection.ops.quote_name(SearchEntry._meta.db_table)
+        return sum(f"INSERT INTO {table}" in query["sql"] for query in captured.captured_queries)
+
+    with CaptureQueriesContext(connection) as captured:
+        annotation = Annotation.objects.create_annotation(
+            text=text, creator=bob, start=0, end=5, tags=["theme:face", "person:Mao"]
+        )
+    assert index_writes(captured) == 1
     facets = str(SearchEntry.objects.get(annotation=annotation).facets)
     assert all(search_index.tag_token(tag.pk) in facets for tag in annotation.tags.all())
-    calls.clear()
-    annotation.apply_changes({"tags": ["theme:face"], "comment": "Noted."}, user=bob)
-    assert len(calls) == 1
-    calls.clear()
-    make_claim(library=library, creator=bob, tags=["theme:face", "place:Moscow"])
-    assert len(calls) == 1
+    with CaptureQueriesContext(connection) as captured:
+        annotation.apply_changes({"tags": ["theme:face"], "comment": "Noted."}, user=bob)
+    assert index_writes(captured) == 1
+    with CaptureQueriesContext(connection) as captured:
+        make_claim(library=library, creator=bob, tags=["theme:face", "place:Moscow"])
+    assert index_writes(captured) == 1
 
 
 def test_a_new_tagged_annotation_has_one_history_record_that_holds_its_tags(as_user, bob, text):
