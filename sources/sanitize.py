@@ -18,6 +18,7 @@ The allow-lists were reviewed against the XSS payloads in `tests/security/`:
 from __future__ import annotations
 
 import itertools
+import re
 import threading
 
 import bleach
@@ -143,8 +144,16 @@ MARKDOWN = {"extensions": ["extra", "sane_lists"], "output_format": "html"}
 _converters = threading.local()
 
 
+# One line of words and ordinary punctuation, starting with a letter, words one space apart,
+# as many comments are: nothing in it is Markdown, nothing is HTML, so it is one paragraph
+# of itself (checked against the long way in tests/sources/test_sanitize.py).
+_PLAIN = re.compile(r"[^\W\d_](?: ?(?:[^\W_]|[,.;:'\"?!()/-]))*")
+
+
 def render_markdown(text: str) -> str:
     """Markdown (a comment, a note) to clean HTML; raw HTML inside is cleaned too.
+
+    Plain words need neither Markdown nor bleach: `<p>text</p>` is what both would give.
 
     Without `<` in the Markdown there is no raw HTML, so the HTML is all Markdown's own: no
     element to drop with its content, nothing malformed, and (short) nothing to clean in
@@ -152,6 +161,8 @@ def render_markdown(text: str) -> str:
     without parsing it first (`clean_html`): the same result but for whitespace between
     elements, which the parse would collapse (tests/sources/test_sanitize.py), in a third of
     the time."""
+    if _PLAIN.fullmatch(text):
+        return f"<p>{text}</p>"
     html = markdown_html(text)
     if "<" not in text and "&" not in html and len(html) < _CLEAN_PART:
         return _cleaner.clean(html)

@@ -24,19 +24,43 @@ PIECES = [
 markdown_texts = st.lists(st.sampled_from(PIECES), max_size=40).map("".join)
 
 
+# What a plain comment is made of, and the characters that would make it Markdown.
+plain_texts = st.lists(
+    st.sampled_from([*"abZ 9,.;:'\"?!()/-", "Сталин", "毛泽东", "é", *"_*[]#>`~=+|\\{}&<\t\n"]),
+    max_size=30,
+).map("".join)
+
+
 def the_long_way(text: str) -> str:
     return sanitize.clean_html(md.markdown(text, **sanitize.MARKDOWN))
 
 
 def as_shown(html: str) -> str:
     """Whitespace as a browser shows it outside <pre>: a run is one space."""
-    return html if "<pre" in html else re.sub(r"\s+", " ", html)
+    parts = re.split(r"(<pre>.*?</pre>)", html, flags=re.DOTALL)
+    return "".join(p if p.startswith("<pre>") else re.sub(r"\s+", " ", p) for p in parts)
 
 
 @settings(max_examples=600, deadline=None)
 @given(markdown_texts)
 def test_rendering_is_the_long_way_up_to_whitespace_between_elements(text):
     assert as_shown(sanitize.render_markdown(text)) == as_shown(the_long_way(text))
+
+
+@settings(max_examples=3000, deadline=None)
+@given(plain_texts)
+def test_plain_words_are_one_paragraph_as_the_long_way_makes_them(text):
+    rendered, expected = sanitize.render_markdown(text), the_long_way(text)
+    if sanitize._PLAIN.fullmatch(text):
+        assert rendered == expected
+    else:
+        assert as_shown(rendered) == as_shown(expected)
+
+
+def test_plain_words_take_the_shortest_way():
+    assert sanitize._PLAIN.fullmatch("Mao asked, twice: why (and for whom)?")
+    for markdown in ("1. first", "a  b", "a_b_", "a\tb", "- a", "a\nb", "a *b*", "a ", " a"):
+        assert not sanitize._PLAIN.fullmatch(markdown), markdown
 
 
 @settings(max_examples=300, deadline=None)
@@ -54,6 +78,7 @@ def test_the_direct_way_is_taken_only_without_raw_html_or_references(monkeypatch
     real = sanitize.clean_html
     monkeypatch.setattr(sanitize, "clean_html", lambda html: parsed.append(html) or real(html))
     assert sanitize.render_markdown("*kept* waiting") == "<p><em>kept</em> waiting</p>"
+    assert sanitize.render_markdown("kept waiting") == "<p>kept waiting</p>"
     assert parsed == []
     assert (
         sanitize.render_markdown("<script>x</script>\n\n**b**").strip()
