@@ -48,7 +48,8 @@ def role_in_library(user: AnyUser, library: str = "library_id") -> Subquery | Va
 def read_text_for_user(user: AnyUser, pk: int) -> SourceText | None:
     """A text the user can see, with its source, library and the user's role there
     (`viewer_role`), in one prepared statement (`sources.rows`): what creating an annotation
-    looks up first, which the ORM took 1.2 ms to build. Who sees it is `Library.visible_to`'s
+    looks up first, which the ORM took 1.2 ms to build. The text's HTML and page map are
+    deferred. Who sees it is `Library.visible_to`'s
     rule, `Library.visible_with_role`; a test compares the two persona by persona."""
     using = router.db_for_read(SourceText)
     rows = fetch(using, _text_sql(using), [user.pk, pk])
@@ -62,10 +63,15 @@ def read_text_for_user(user: AnyUser, pk: int) -> SourceText | None:
     return text
 
 
+# What annotating a text needs of it; its HTML (as imported and cleaned, each often larger
+# than the text) and page map stay in the database unless asked for (deferred fields).
+_TEXT_FIELDS = ("id", "source", "revision", "text", "sha256")
+
+
 @functools.cache
 def _text_layout(using: str) -> Layout:
     return Layout(
-        selected(SourceText, "t", using=using),
+        selected(SourceText, "t", _TEXT_FIELDS, using=using),
         selected(Source, "s", using=using),
         selected(Library, "l", using=using),
     )

@@ -105,6 +105,7 @@ def test_the_hand_written_text_read_sees_what_visible_to_sees(request, library, 
     assert (found is None) == (orm is None), who
     if found is not None:
         assert found.viewer_role == orm.viewer_role
+        assert {"html", "html_raw", "page_map"} <= found.get_deferred_fields()  # not read
         assert (found.text, found.sha256, found.imported_at) == (
             orm.text,
             orm.sha256,
