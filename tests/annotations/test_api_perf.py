@@ -15,7 +15,7 @@ from rest_framework.test import APIRequestFactory
 
 from annotations import w3c
 from annotations.access import annotations_for, get_annotation_for_user, read_annotation_for_user
-from annotations.models import Annotation, Visibility
+from annotations.models import Annotation, Tag, Visibility
 from annotations.serializers import AnnotationSerializer
 from sources.access import read_text_for_user, role_in_library
 from sources.models import Membership, Role, SourceText
@@ -290,3 +290,34 @@ def test_the_hand_written_read_is_prepared_once_per_connection(bob, notes, setti
     settings.DB_PREPARED_STATEMENTS = False
     read_annotation_for_user(bob, notes[0].pk)
     assert executions() == before + len(notes)
+
+
+def test_reads_run_without_a_transaction_and_writes_in_one(as_user, bob, notes, monkeypatch):
+    """`WritesInATransaction`: a GET opens none (no BEGIN, here no savepoint inside the
+    test's own transaction); a POST runs in one, which an error rolls back whole."""
+    client = as_user(bob)
+
+    def opened(captured: CaptureQueriesContext) -> int:
+        return sum(q["sql"].startswith(("BEGIN", "SAVEPOINT")) for q in captured.captured_queries)
+
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(detail(notes[0])).status_code == 200
+        assert client.get(f"{LIST}?text={notes[0].text_id}").status_code == 200
+    assert opened(captured) == 0
+    body = {"text": notes[0].text_id, "start": 0, "end": 6, "tags": ["kept"]}
+    with CaptureQueriesContext(connection) as captured:
+        assert client.post(LIST, body, format="json").status_code == 201
+    assert opened(captured) >= 1  # the request's, and savepoints inside it
+
+    from annotations import writes
+
+    def fail(*args, **kwargs):
+        raise serializers.ValidationError({"text": "refused after the tags were made"})
+
+    monkeypatch.setattr(writes, "insert_new", fail)
+    monkeypatch.setattr(writes, "supported", lambda using: True)
+    count = Annotation.objects.count()
+    refused = client.post(LIST, body | {"tags": ["made then rolled back"]}, format="json")
+    assert refused.status_code == 400, refused.content
+    assert Annotation.objects.count() == count
+    assert not Tag.objects.filter(name="made then rolled back").exists()
