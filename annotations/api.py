@@ -172,6 +172,20 @@ class WritesInATransaction:
         with transaction.atomic():  # DRF rolls it back when it turns an error into a response
             return super().dispatch(request, *args, **kwargs)  # type: ignore[misc]
 
+    def handle_exception(self, exc: Exception) -> Any:
+        """DRF marks "the request's transaction" for rollback when it turns an error into a
+        response. A safe request has none: the transaction it would mark is a caller's (a
+        test's), which the read did not touch, so it is left as it was."""
+        if self.request.method not in SAFE_METHODS:  # type: ignore[attr-defined]
+            return super().handle_exception(exc)  # type: ignore[misc]
+        connection = transaction.get_connection()
+        marked = connection.needs_rollback
+        try:
+            return super().handle_exception(exc)  # type: ignore[misc]
+        finally:
+            if connection.in_atomic_block:
+                connection.set_rollback(marked)
+
 
 @extend_schema_view(
     list=extend_schema(parameters=[AnnotationFilterSerializer, W3CPageQuerySerializer]),
