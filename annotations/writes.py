@@ -2,10 +2,10 @@
 
 Creating an annotation writes six tables: the annotation, its tags (the many-to-many
 table), its history record and that record's tags (django-simple-history tracks the tags),
-its search entry and the entry's new words. Through the ORM that is ten statements and
-6–7 ms of CPU in the Django process per annotation (bench/README.md, *Load test*); here it
-is one statement of data-modifying CTEs, prepared once per connection, that writes exactly
-the rows the ORM writes: `tests/annotations/test_writes.py` creates the same annotations
+its search entry and the entry's new words. Through the ORM that is 16 statements and ~9 ms
+of CPU in the Django process per annotation (bench/README.md, *Load test*); here it is one
+statement of data-modifying CTEs, prepared once per connection, that writes exactly the
+rows the ORM writes: `tests/annotations/test_writes.py` creates the same annotations
 both ways and compares every column of every row (docs/decisions/0008).
 
 Only the SQL is written here, from the models' metadata; the values are the ORM's own:
@@ -52,14 +52,14 @@ def insert_new(annotation: Annotation, tags: list[Tag], using: str) -> None:
     connection = connections[using]
     prepared = [field.get_db_prep_save(field.pre_save(annotation, True), connection)
                 for field in statement.fields]  # fmt: skip
-    history = ANNOTATION_HISTORY
+    history = ANNOTATION_HISTORY  # what its create_historical_record(annotation, "+") writes
+    user = history.get_history_user(annotation)
     history_values = [
         getattr(annotation, "_history_date", None) or timezone.now(),
         history.get_change_reason_for_object(annotation, "+", using),
         "+",
-        history.get_history_user(annotation),
+        getattr(user, "pk", user),
     ]
-    history_values[-1] = getattr(history_values[-1], "pk", history_values[-1])
     prepared += [
         field.get_db_prep_save(value, connection)
         for field, value in zip(statement.history_fields, history_values, strict=True)
