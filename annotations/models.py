@@ -380,10 +380,14 @@ class Annotation(models.Model):
             self.hold_tags(list(self.tags.all()))
 
     def hold_tags(self, tags: list[Tag]) -> None:
-        """Hold tags read elsewhere (in `Tag`'s order) as `prefetch_related` would."""
-        held = Tag.objects.filter(annotations=self)
+        """Hold tags read elsewhere (in `Tag`'s order) as `prefetch_related` would: in the
+        related manager's own queryset, whose filter is only built if something filters it
+        further (a third of the cost of `Tag.objects.filter(annotations=self)`)."""
+        cache = self.__dict__.setdefault("_prefetched_objects_cache", {})
+        cache.pop("tags", None)  # else the manager would hand back what is held
+        held = self.tags.get_queryset()
         held._result_cache, held._prefetch_done = tags, True
-        self.__dict__.setdefault("_prefetched_objects_cache", {})["tags"] = held
+        cache["tags"] = held
 
     def visible_with_role(self, user: AnyUser, role: str | None, library: Library) -> bool:
         """`AnnotationQuerySet.visible_to` for this one annotation, given its library and

@@ -321,3 +321,17 @@ def test_reads_run_without_a_transaction_and_writes_in_one(as_user, bob, notes, 
     assert refused.status_code == 400, refused.content
     assert Annotation.objects.count() == count
     assert not Tag.objects.filter(name="made then rolled back").exists()
+
+
+def test_held_tags_are_served_without_a_query_and_filter_as_the_relation(notes):
+    note = Annotation.objects.get(pk=notes[0].pk)
+    tags = list(note.tags.all())
+    other = Tag.objects.create(library=note.library, name="not on this note")
+    note.hold_tags(tags)
+    with CaptureQueriesContext(connection) as captured:
+        assert list(note.tags.all()) == tags
+    assert len(captured) == 0
+    assert list(note.tags.filter(pk=other.pk)) == []  # filtered further: the relation's rows
+    assert note.tags.filter(pk=tags[0].pk).get() == tags[0]
+    note.hold_tags([])  # held again: replaces what was held
+    assert list(note.tags.all()) == []
