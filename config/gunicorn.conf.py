@@ -44,6 +44,13 @@ preload_app = True
 timeout = _int("GUNICORN_TIMEOUT", 60)
 graceful_timeout = 30
 keepalive = 5  # seconds an idle client connection stays open (threaded workers only)
+# All workers accept from one socket, and the one that wakes first takes every connection
+# waiting at that moment: kept-alive connections opened at once (a proxy's upstream pool, a
+# load generator) can all stay on one worker while the others idle (bench/load.py saw 15 of
+# 16). GUNICORN_REUSE_PORT=true gives each worker a socket of its own and lets the kernel
+# spread connections; off by default because connections the kernel queued on a worker
+# being restarted are then reset (docs/deploy.md).
+reuse_port = os.environ.get("GUNICORN_REUSE_PORT", "false") == "true"
 # Recycle workers now and then: a slow leak in any library never grows without bound. Not
 # too often: a new worker starts with cold caches and a new database connection, and at
 # 500 requests/s per worker 5,000 meant a restart every 10 s.

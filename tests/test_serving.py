@@ -421,20 +421,27 @@ def test_gunicorn_config_reads_its_environment():
     script = (
         "import runpy, json; c = runpy.run_path('config/gunicorn.conf.py'); "
         "print(json.dumps({k: c[k] for k in ('workers', 'threads', 'worker_class', "
-        "'preload_app', 'bind', 'max_requests')}))"
+        "'preload_app', 'bind', 'max_requests', 'reuse_port')}))"
     )
-    env = os.environ | {"WEB_CONCURRENCY": "3", "GUNICORN_THREADS": "4", "GUNICORN_BIND": "0:9"}
-    done = subprocess.run(
-        [PYTHON, "-c", script], cwd=BASE_DIR, env=env, capture_output=True, text=True, check=True
-    )
-    assert json.loads(done.stdout) == {
+
+    def config(**environ: str) -> dict:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("GUNICORN_")} | environ
+        done = subprocess.run(
+            [PYTHON, "-c", script], cwd=BASE_DIR, env=env, capture_output=True, text=True,
+            check=True,
+        )  # fmt: skip
+        return json.loads(done.stdout)
+
+    assert config(WEB_CONCURRENCY="3", GUNICORN_THREADS="4", GUNICORN_BIND="0:9") == {
         "workers": 3,
         "threads": 4,
         "worker_class": "gthread",
         "preload_app": True,
         "bind": "0:9",
         "max_requests": 100_000,
+        "reuse_port": False,  # one socket shared by the workers unless asked (docs/deploy.md)
     }
+    assert config(GUNICORN_REUSE_PORT="true")["reuse_port"] is True
 
 
 def test_a_gunicorn_worker_keeps_the_preloaded_app_out_of_full_collections():
@@ -505,3 +512,29 @@ def test_the_access_log_is_one_json_object_per_request(json_access_logger):
 def test_a_request_gunicorn_could_not_parse_is_logged_without_crashing(json_access_logger):
     (line,) = json_access_logger({})
     assert (line["method"], line["path"], line["status"]) == ("-", "", 201)
+
+
+def listening_sockets(port: int) -> int:
+    """Sockets listening on 127.0.0.1:port, from /proc/net/tcp (state 0A is LISTEN)."""
+    rows = Path("/proc/net/tcp").read_text().splitlines()[1:]
+    return sum(
+        1 for row in rows if row.split()[1] == f"0100007F:{port:04X}" and row.split()[3] == "0A"
+    )
+
+
+@pytest.mark.skipif(not Path("/proc/net/tcp").exists(), reason="reads Linux's /proc/net/tcp")
+@pytest.mark.parametrize("reuse", ["false", "true"])
+def test_with_reuse_port_each_worker_listens_on_its_own_socket(tmp_path, reuse):
+    env = production_env(tmp_path) | {"WEB_CONCURRENCY": "2", "GUNICORN_REUSE_PORT": reuse}
+    port = free_port()
+    server = start_gunicorn(env, port, tmp_path / "gunicorn.log")
+    try:
+        deadline = time.monotonic() + 20  # the second worker may still be booting
+        while listening_sockets(port) < (2 if reuse == "true" else 1):
+            assert time.monotonic() < deadline, (tmp_path / "gunicorn.log").read_text()[-2000:]
+            time.sleep(0.2)
+        assert listening_sockets(port) == (2 if reuse == "true" else 1)
+        base = f"http://127.0.0.1:{port}"
+        assert all(get(f"{base}/health/")[0] == 200 for _ in range(20))  # a connection each
+    finally:
+        stop(server)
