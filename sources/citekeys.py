@@ -75,6 +75,7 @@ def assign_citation_key(source: Source, *, first_creator: str = "") -> str:
     taken = set(
         type(source)
         .objects.filter(library_id=source.library_id, citation_key__startswith=key)
+        .order_by()  # a set: no sort, and nothing to keep PostgreSQL off citation_key_prefix
         .values_list("citation_key", flat=True)
     )
     if key not in taken:

@@ -1,5 +1,6 @@
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import connection, transaction
 
 from sources.dates import edtf_bounds
 from sources.models import Library, Source, SourceText
@@ -43,6 +44,23 @@ def test_source_derives_date_bounds_and_stable_key(library):
 def test_citation_keys_stay_unique_in_a_library(library):
     keys = {make_source(library=library).citation_key for _ in range(3)}
     assert keys == {"roshchin1950record", "roshchin1950recorda", "roshchin1950recordb"}
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="a PostgreSQL index")
+def test_the_keys_that_start_with_a_base_key_are_read_from_an_index(library):
+    """`assign_citation_key`'s prefix query is answered by the citation_key_prefix index
+    (sources migration 0005), not by reading every key of the library."""
+    make_source(library=library)
+    others = [Source(library=library, title=f"Other {n}", citation_key=f"author{n}1950other")
+              for n in range(300)]  # fmt: skip
+    Source.objects.bulk_create(others)  # keys of the same library that do not match
+    taken = Source.objects.filter(library=library, citation_key__startswith="roshchin1950")
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("ANALYZE sources_source")
+        cursor.execute("SET LOCAL enable_seqscan = off")  # a test library is small
+        plan = taken.order_by().values_list("citation_key", flat=True).explain()
+    assert "citation_key_prefix" in plan, plan
+    assert "Index Cond" in plan and "~>=~" in plan, plan  # the prefix bounds the scan
 
 
 def test_cyrillic_names_are_transliterated_in_keys(library):
