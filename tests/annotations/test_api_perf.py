@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 from django.contrib.auth.models import AnonymousUser
-from django.db import connection
+from django.db import connection, transaction
 from django.http import Http404
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -335,3 +335,16 @@ def test_held_tags_are_served_without_a_query_and_filter_as_the_relation(notes):
     assert note.tags.filter(pk=tags[0].pk).get() == tags[0]
     note.hold_tags([])  # held again: replaces what was held
     assert list(note.tags.all()) == []
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="a PostgreSQL plan")
+def test_a_page_of_a_texts_annotations_is_read_in_order_without_sorting(bob, notes, text):
+    """annotations migration 0008: the index gives document order, so that a page of a text
+    with thousands of notes reads its 50 rows and stops, instead of sorting them all."""
+    page = annotations_for(bob).filter(text=text).prefetch_related(None)[:50]
+    with transaction.atomic(), connection.cursor() as cursor:
+        for setting in ("enable_seqscan", "enable_bitmapscan", "enable_sort"):
+            cursor.execute(f"SET LOCAL {setting} = off")  # a test text has four notes
+        plan = page.explain()
+    assert "annotation_document_order" in plan, plan
+    assert "Sort" not in plan, plan
