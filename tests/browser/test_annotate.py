@@ -3,6 +3,8 @@ delete with undo; offsets counted in code points; roles enforced."""
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from django.urls import reverse
 
@@ -497,6 +499,16 @@ def test_private_notes_are_shown_only_to_their_creator(page, sign_in, alice, bob
     assert page.evaluate(MARKS_JS, note.pk) == "the loan"
 
 
+def wait_until(page, expression: str, timeout: float = 15) -> None:
+    """Poll `expression` from the test. `page.wait_for_function` evaluates a string inside the
+    page, which the Content-Security-Policy (no 'unsafe-eval') refuses as soon as it has to
+    poll: it failed whenever the page was not done at the first look."""
+    deadline = time.monotonic() + timeout
+    while not page.evaluate(expression):
+        assert time.monotonic() < deadline, f"still false after {timeout} s: {expression}"
+        page.wait_for_timeout(50)
+
+
 def test_a_long_list_grows_as_needed_and_finds_any_card(page, sign_in, alice, library):
     body = "\n\n".join(f"Paragraph {n} of the telegram." for n in range(120))
     source = make_source(library=library, title="Long")
@@ -507,7 +519,7 @@ def test_a_long_list_grows_as_needed_and_finds_any_card(page, sign_in, alice, li
     sign_in(page, alice)
     open_source(page, source)
     assert page.locator(".ann-list .ann-card").count() < 120
-    page.wait_for_function("performance.getEntriesByName('annotate:painted-all').length")
+    wait_until(page, "performance.getEntriesByName('annotate:painted-all').length")
     assert page.locator("#reading mark").count() == 120
     last = page.locator(f'#reading mark[data-ids="{notes[-1].pk}"]')
     last.click()
