@@ -237,19 +237,17 @@ class AnnotationManager(models.Manager.from_queryset(AnnotationQuerySet)):  # ty
             with transaction.atomic(using=using, savepoint=False):
                 found = tags_for(annotation.library, wanted)
                 writes.insert_new(annotation, found, using)
-            if hold_tags:
-                annotation.hold_tags(sorted(found, key=lambda tag: tag.name_key))
-            return annotation
-        with transaction.atomic(using=using), search_index.deferred():
-            # One history record, "created", with its tags; not "created" and then
-            # "changed" for the tags set a moment later (half the history's cost).
-            annotation.skip_history_when_saving = True
-            try:
-                annotation.save()
-                found = annotation.set_tags(tags, new=True)
-            finally:
-                del annotation.skip_history_when_saving
-            ANNOTATION_HISTORY.create_historical_record(annotation, "+")
+        else:
+            with transaction.atomic(using=using), search_index.deferred():
+                # One history record, "created", with its tags; not "created" and then
+                # "changed" for the tags set a moment later (half the history's cost).
+                annotation.skip_history_when_saving = True
+                try:
+                    annotation.save()
+                    found = annotation.set_tags(tags, new=True)
+                finally:
+                    del annotation.skip_history_when_saving
+                ANNOTATION_HISTORY.create_historical_record(annotation, "+")
         if hold_tags:
             annotation.hold_tags(sorted(found, key=lambda tag: tag.name_key))
         return annotation

@@ -13,6 +13,7 @@ re-indexes one row in a few queries; `rebuild()` re-indexes a library in batches
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import threading
 from collections import defaultdict
@@ -153,16 +154,22 @@ def source_facts(source_ids: Iterable[int]) -> dict[int, SourceFacts]:
 
 def facts_of_source(source: Source) -> SourceFacts:
     """`source_facts` of one source already read: its creators in one prepared statement."""
-    q = quoter(connection.alias)
+    found = _facts(source)
+    for family, literal, given in fetch(
+        connection.alias, _creators_sql(connection.alias), [source.pk]
+    ):
+        _add_creator(found, family, literal, given)
+    return found
+
+
+@functools.cache
+def _creators_sql(using: str) -> str:
+    q = quoter(using)
     order = ", ".join(q(Creator, name) for name in ("role", "order", "id"))  # Creator's ordering
-    sql = (
+    return (
         f"SELECT {q(Creator, 'family')}, {q(Creator, 'literal')}, {q(Creator, 'given')} "
         f"FROM {q(Creator)} WHERE {q(Creator, 'source')} = %s ORDER BY {order}"
     )
-    found = _facts(source)
-    for family, literal, given in fetch(connection.alias, sql, [source.pk]):
-        _add_creator(found, family, literal, given)
-    return found
 
 
 def _facts(source: Source) -> SourceFacts:

@@ -7,6 +7,7 @@ claims tomorrow), so it needs no change when another tagged model appears.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 
 from django.core.exceptions import ValidationError
@@ -47,12 +48,7 @@ def tags_for(library: Library, wanted: dict[str, str]) -> list[Tag]:
         return []
     using = router.db_for_read(Tag)
     columns = selected(Tag, "t", using=using)
-    q = quoter(using)
-    sql = (
-        f"SELECT {columns.columns} FROM {q(Tag)} t WHERE t.{q(Tag, 'library')} = %s "
-        f"AND t.{q(Tag, 'name_key')} IN ({', '.join(['%s'] * len(wanted))})"
-    )
-    rows = fetch(using, sql, [library.pk, *wanted])
+    rows = fetch(using, _tags_sql(using, len(wanted)), [library.pk, *wanted])
     existing = {tag.name_key: tag for tag in (columns.instance(row, 0) for row in rows)}
     result = []
     for key, name in wanted.items():
@@ -63,6 +59,17 @@ def tags_for(library: Library, wanted: dict[str, str]) -> list[Tag]:
             )
         result.append(tag)
     return result
+
+
+@functools.cache
+def _tags_sql(using: str, count: int) -> str:
+    """A library's tags with `count` name keys."""
+    q = quoter(using)
+    return (
+        f"SELECT {selected(Tag, 't', using=using).columns} FROM {q(Tag)} t "
+        f"WHERE t.{q(Tag, 'library')} = %s AND t.{q(Tag, 'name_key')} IN "
+        f"({', '.join(['%s'] * count)})"
+    )
 
 
 @transaction.atomic

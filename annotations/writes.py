@@ -25,7 +25,7 @@ from django.utils import timezone
 
 from annotations import search_index
 from annotations.models import ANNOTATION_HISTORY, Annotation, SearchEntry, SearchWord, Tag
-from sources.rows import fetch
+from sources.rows import fetch, quoter
 
 # The receivers that the ORM path triggers and this one stands in for; a test fails if
 # another appears, so that a new receiver is not silently skipped by the fast path.
@@ -94,10 +94,7 @@ class _Insert:
 
 @functools.cache
 def _statement(using: str) -> _Insert:
-    quote = connections[using].ops.quote_name
-
-    def table(model: type) -> str:
-        return quote(model._meta.db_table)
+    quote, table = connections[using].ops.quote_name, quoter(using)
 
     def columns(fields: list[Field]) -> str:
         return ", ".join(quote(field.column) for field in fields)

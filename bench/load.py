@@ -282,10 +282,8 @@ def run_wrk(base: str, name: str, path: str, script: str, args, server_pid: int)
 
 def settle(server_pid: int, database: str, *, quiet: float = 0.02, most: float = 15.0) -> None:
     """Wait until the server and its database are idle: what the last scenario left queued
-    (wrk stops sending, not the server working) would otherwise keep one worker busy while
-    the next scenario's connections open, and they would all go to the other worker. With
-    keep-alive they stay there for the whole scenario: half the machine idle (seen: writes
-    at 208–222/s after the list scenario, 350/s after a pause)."""
+    (wrk stops sending, the server goes on working) would otherwise run during the next
+    scenario and be counted in its CPU per request."""
     deadline = time.monotonic() + most
     before = sum(cpu_by_part(server_pid, database).values())
     while time.monotonic() < deadline:
