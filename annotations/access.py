@@ -14,9 +14,9 @@ from django.db import router
 from django.http import Http404
 
 from annotations.models import Annotation, AnnotationQuerySet, Tag
+from core.rows import Layout, fetch, quoter, selected
 from sources.access import locked_for_write, role_in_library
 from sources.models import Library, Membership, SourceText
-from sources.rows import Layout, fetch, quoter, selected
 
 if TYPE_CHECKING:
     from sources.models import AnyUser

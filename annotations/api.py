@@ -56,11 +56,12 @@ from annotations.serializers import (
     W3CPageQuerySerializer,
     etag_for,
 )
-from config.security import BoundedLimitOffsetPagination
+from annotations.writes import create_annotation
+from core.api import BoundedLimitOffsetPagination, django_errors_as_400, validated_query
+from core.versioning import not_modified, require_if_match
 from sources.access import role_in_library
 from sources.models import WRITE_ROLES, Library, SourceText
-from sources.serializers import django_errors_as_400, library_lookup, validated_query
-from sources.versioning import not_modified, require_if_match
+from sources.serializers import library_lookup
 
 if TYPE_CHECKING:
     from sources.models import AnyUser
@@ -220,9 +221,7 @@ class AnnotationViewSet(WritesInATransaction, viewsets.GenericViewSet):
     def create(self, request: Request) -> Response:
         fields = self.new_annotation_fields(request)
         with django_errors_as_400():
-            created = Annotation.objects.create_annotation(
-                creator=request.user, hold_tags=True, **fields
-            )
+            created = create_annotation(creator=request.user, hold_tags=True, **fields)
         # Represented as created, not read back: its text, library, tags and the creator's
         # role are at hand (and `annotations_for` would find exactly this row).
         created.viewer_role = fields["text"].viewer_role

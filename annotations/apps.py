@@ -1,14 +1,18 @@
-from django.apps import AppConfig
+from core.apps import PackageConfig
 
 
-class AnnotationsConfig(AppConfig):
+class AnnotationsConfig(PackageConfig):
+    default = True
     name = "annotations"
     verbose_name = "Annotations"
+    subpackages = ("claims",)
 
     def ready(self) -> None:
-        from annotations import search_index, signals
+        super().ready()
+        from annotations import history, jobs, signals
+        from annotations.claims import history as claim_history
 
         signals.connect()
-        # After re-anchoring's receivers, so that carried-over annotations are indexed
-        # where they landed.
-        search_index.connect()
+        history.register()
+        claim_history.register()
+        jobs.register()

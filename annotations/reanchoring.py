@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from django.core.exceptions import ValidationError
 from django.db import connections, router, transaction
 from django.db.models import Q
+from django.dispatch import Signal
 from django.utils import timezone
 
 from annotations import anchoring
@@ -30,6 +31,10 @@ MOVED_FIELDS = [
     "version", "modified",
 ]  # fmt: skip
 BATCH = 1000
+
+# Sent after annotations were moved or orphaned here (`ids`, in the writer's transaction):
+# their rows were written in bulk, without post_save. The search index listens.
+annotations_moved = Signal()
 
 
 @transaction.atomic
@@ -48,6 +53,8 @@ def carry_over(new_revision: SourceText) -> dict[str, int]:
         default_user=new_revision.imported_by,
         default_change_reason=f"re-anchored on revision {new_revision.revision}",
     )
+    if changed:
+        annotations_moved.send(sender=Annotation, ids=[a.pk for a in changed])
     return counts
 
 

@@ -22,10 +22,9 @@ from annotations.models import (
     Tag,
     Visibility,
 )
-from config.security import BoundedIntegerField
+from core.api import BoundedIntegerField, BoundedPrimaryKeyRelatedField, IdField, fits_a_key
 from sources.access import read_text_for_user
 from sources.models import SourceText
-from sources.serializers import BoundedPrimaryKeyRelatedField, IdField, fits_a_key
 
 
 def etag_for(annotation: Annotation, *, jsonld: bool = False) -> str:

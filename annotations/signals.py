@@ -24,3 +24,7 @@ def connect() -> None:
     post_save.connect(
         carry_annotations_over, sender=SourceText, dispatch_uid="annotations.carry_over"
     )
+
+
+def disconnect() -> None:
+    post_save.disconnect(sender=SourceText, dispatch_uid="annotations.carry_over")

@@ -1,4 +1,5 @@
-"""A library's tags: find or create by name, rename, merge, autocomplete.
+"""A library's tags: rename, merge, delete, autocomplete (`Tag.objects.for_names` finds or
+creates them by name).
 
 Matching is case-insensitive (`Tag.name_key`) while the spelling first typed is kept.
 Merging works on every model that has a many-to-many to Tag (annotations today,
@@ -7,69 +8,12 @@ claims tomorrow), so it needs no change when another tagged model appears.
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Iterable
-
 from django.core.exceptions import ValidationError
-from django.db import models, router, transaction
+from django.db import models, transaction
 from django.db.models import Count, F, Q
 
 from annotations.models import Tag, split_tag_name, tag_key
 from sources.models import Library
-from sources.rows import fetch, quoter, selected
-
-
-def get_or_create_tags(
-    library: Library, names: Iterable[str], most: int | None = None
-) -> list[Tag]:
-    """The library's tags for `names`, created where missing, in the given order and
-    without duplicates ("Moscow" and "moscow" are one tag); at most `most` names."""
-    return tags_for(library, wanted_tags(names, most=most))
-
-
-def wanted_tags(names: Iterable[str], most: int | None = None) -> dict[str, str]:
-    """{key: name as first typed} for `names`; raises ValidationError on `tags` (without
-    touching the database) for a name that is not a tag, or more than `most` names."""
-    names = list(names)
-    if most is not None and len(names) > most:
-        raise ValidationError({"tags": f"At most {most} tags."})
-    wanted: dict[str, str] = {}
-    for name in names:
-        if not isinstance(name, str):
-            raise ValidationError({"tags": "Each tag is a string."})
-        wanted.setdefault(tag_key(name), name)
-    return wanted
-
-
-def tags_for(library: Library, wanted: dict[str, str]) -> list[Tag]:
-    """The tags `wanted_tags` named, in its order: those the library has read in one
-    statement (prepared on PostgreSQL), the others created."""
-    if not wanted:
-        return []
-    using = router.db_for_read(Tag)
-    columns = selected(Tag, "t", using=using)
-    rows = fetch(using, _tags_sql(using, len(wanted)), [library.pk, *wanted])
-    existing = {tag.name_key: tag for tag in (columns.instance(row, 0) for row in rows)}
-    result = []
-    for key, name in wanted.items():
-        tag = existing.get(key)
-        if tag is None:
-            tag, _ = Tag.objects.get_or_create(
-                library=library, name_key=key, defaults={"name": name}
-            )
-        result.append(tag)
-    return result
-
-
-@functools.cache
-def _tags_sql(using: str, count: int) -> str:
-    """A library's tags with `count` name keys."""
-    q = quoter(using)
-    return (
-        f"SELECT {selected(Tag, 't', using=using).columns} FROM {q(Tag)} t "
-        f"WHERE t.{q(Tag, 'library')} = %s AND t.{q(Tag, 'name_key')} IN "
-        f"({', '.join(['%s'] * count)})"
-    )
 
 
 @transaction.atomic

@@ -1,3 +1,27 @@
-# Annotation pages are added here.
+"""The annotations' routes: the W3C Web Annotation protocol and tags under /api/, an
+annotation's history, and the claims' routes (`annotations.claims.urls`)."""
 
-urlpatterns: list = []
+from django.urls import include, path
+from rest_framework.routers import SimpleRouter
+
+from annotations import api, views
+
+router = SimpleRouter(use_regex_path=False)
+router.register("annotations", api.AnnotationViewSet, basename="api-annotation")
+router.register("tags", api.TagViewSet, basename="api-tag")
+
+urlpatterns = [
+    path("annotations/<int:pk>/history/", views.annotation_history, name="annotation-history"),
+    path(
+        "annotations/<int:pk>/history/<int:history_id>/revert/",
+        views.annotation_history_revert,
+        name="annotation-history-revert",
+    ),
+    path(
+        "api/texts/<int:text_pk>/annotations/import/",
+        api.AnnotationImportView.as_view(),
+        name="api-annotation-import",
+    ),
+    path("api/", include(router.urls)),
+    path("", include("annotations.claims.urls")),
+]

@@ -19,6 +19,7 @@ from django.urls import Resolver404, resolve, reverse
 
 from annotations.anchoring import Anchor, State, locate
 from annotations.models import AnchorState, Annotation, Motivation, Visibility
+from annotations.writes import create_annotation
 from sources.models import SourceText
 
 if TYPE_CHECKING:
@@ -417,7 +418,7 @@ def _import_one(text: SourceText, index: int, item: Any, user: AnyUser, visibili
             if parsed.quote is None:
                 raise ValidationError({"target": "Importing needs a TextQuoteSelector."})
             spot = place(text, parsed, allow_fuzzy=True)
-            annotation = Annotation.objects.create_annotation(
+            annotation = create_annotation(
                 text=text, start=spot.start, end=spot.end, creator=user,
                 visibility=visibility, state=spot.state, anchor_score=spot.score,
                 **parsed.fields(),

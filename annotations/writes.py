@@ -1,44 +1,144 @@
-"""A new annotation written in one statement, on PostgreSQL.
+"""Creating an annotation: its invariants on every database, in one statement on PostgreSQL.
 
-Creating an annotation writes six tables: the annotation, its tags (the many-to-many
-table), its history record and that record's tags (django-simple-history tracks the tags),
-its search entry and the entry's new words. Through the ORM that is 16 statements and ~9 ms
-of CPU in the Django process per annotation (bench/README.md, *Load test*); here it is one
-statement of data-modifying CTEs, prepared once per connection, that writes exactly the
-rows the ORM writes: `tests/annotations/test_writes.py` creates the same annotations
-both ways and compares every column of every row (docs/decisions/0008).
+`create_annotation` places the annotation (the quote is derived from the offsets), cleans
+its comment, finds or creates its tags and writes it with its tags and one history record,
+all or nothing. On SQLite it goes through the ORM. On PostgreSQL it is one statement of
+data-modifying CTEs, prepared once per connection, that writes exactly the rows the ORM
+writes: `tests/annotations/test_writes.py` creates the same annotations both ways and
+compares every column of every row (docs/decisions/0008). Through the ORM that was 16
+statements and ~9 ms of CPU in the Django process per annotation (bench/README.md).
 
-Only the SQL is written here, from the models' metadata; the values are the ORM's own:
-each field's `pre_save` and `get_db_prep_save`, simple_history's user and change reason,
-`search_index.annotation_entry` for the entry. SQLite keeps the ORM path (it has no
-data-modifying CTEs, and it serves one person at a time).
+Only the SQL is written here, from the models' metadata; the values are the ORM's own: each
+field's `pre_save` and `get_db_prep_save`, simple_history's user and change reason.
+
+A package that keeps rows of its own for every new annotation, written by signal receivers
+on the ORM path, joins the statement as a `Companion` (`register_companion`, called from its
+app's `ready()`): the search index adds its entry and the entry's new words. This module
+knows nothing of them; the statement stands in for exactly the receivers they name.
 """
 
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
 
-from django.db import connections
+from django.db import connections, router, transaction
 from django.db.models import Field
 from django.utils import timezone
 
-from annotations import search_index
-from annotations.models import ANNOTATION_HISTORY, Annotation, SearchEntry, SearchWord, Tag
-from sources.rows import fetch, quoter
+from annotations.models import (
+    ANNOTATION_HISTORY,
+    KNOWN_RELATIONS,
+    TAGS_PER_ANNOTATION,
+    AnchorState,
+    Annotation,
+    Tag,
+    Visibility,
+    wanted_tags,
+)
+from core import batching
+from core.rows import fetch, quoter
+from sources.models import SourceText
 
-# The receivers that the ORM path triggers and this one stands in for; a test fails if
-# another appears, so that a new receiver is not silently skipped by the fast path.
+# The receivers that the ORM path triggers and this statement stands in for (with those its
+# companions name); a test fails if another appears, so that a new receiver is not silently
+# skipped by the fast path.
 STANDS_IN_FOR = {
-    "post_save": [
-        "annotations.search_index._annotation_saved",
-        "simple_history.models.HistoricalRecords.post_save",
-    ],
-    "m2m_changed": [
-        "annotations.search_index._annotation_tags_changed",
-        "simple_history.models.HistoricalRecords.m2m_changed",
-    ],
+    "post_save": ["simple_history.models.HistoricalRecords.post_save"],
+    "m2m_changed": ["simple_history.models.HistoricalRecords.m2m_changed"],
 }
+
+
+@dataclass(frozen=True)
+class Companion:
+    """Rows another package writes for each new annotation, in the annotation's statement.
+
+    `sql(using, pk)` gives the package's CTEs (`name AS (…), …`), which may read the new
+    row from the CTE `a` (its id is `a.<pk>`); `values(annotation, tags, connection)` their
+    parameters in order; `stands_in_for` the signal receivers they replace, by signal name.
+    """
+
+    name: str
+    sql: Callable[[str, str], str]
+    values: Callable[[Annotation, list[Tag], Any], list[Any]]
+    stands_in_for: dict[str, list[str]] = field(default_factory=dict)
+
+
+_companions: dict[str, Companion] = {}
+
+
+def register_companion(companion: Companion) -> None:
+    _companions[companion.name] = companion
+
+
+def stands_in_for() -> dict[str, list[str]]:
+    """Every receiver the one statement stands in for: ours and the companions'."""
+    names = {signal: list(receivers) for signal, receivers in STANDS_IN_FOR.items()}
+    for companion in _companions.values():
+        for signal, receivers in companion.stands_in_for.items():
+            names.setdefault(signal, []).extend(receivers)
+    return names
+
+
+def create_annotation(
+    *,
+    text: SourceText,
+    start: int,
+    end: int,
+    creator: Any,
+    exact: str | None = None,
+    comment: str = "",
+    motivation: str = "",
+    visibility: str = Visibility.LIBRARY,
+    tags: Iterable[str] = (),
+    state: str = AnchorState.ANCHORED,
+    anchor_score: float = 1.0,
+    hold_tags: bool = False,
+    using: str | None = None,
+) -> Annotation:
+    """Create an annotation; the quote is derived from the offsets (a given `exact` must
+    equal it). Raises ValidationError naming the field; writes nothing then. `hold_tags`:
+    the annotation holds its tags as `prefetch_related` would, for a caller that represents
+    it at once (they are not read back)."""
+    annotation = Annotation(
+        library=text.source.library,
+        text=text,
+        creator=creator,
+        visibility=visibility,
+        state=state,
+        anchor_score=anchor_score,
+    )
+    annotation.set_anchor(start, end, exact=exact)
+    annotation.set_comment(comment)
+    annotation.motivation = motivation or annotation.default_motivation()
+    annotation.full_clean(exclude=KNOWN_RELATIONS, validate_constraints=False)
+    using = using or router.db_for_write(Annotation)
+    if supported(using):
+        wanted = wanted_tags(tags, most=TAGS_PER_ANNOTATION)  # before anything is written
+        with transaction.atomic(using=using, savepoint=False):
+            found = Tag.objects.for_keys(annotation.library, wanted)
+            insert_new(annotation, found, using)
+    else:
+        found = _create_through_the_orm(annotation, tags, using)
+    if hold_tags:
+        annotation.hold_tags(sorted(found, key=lambda tag: tag.name_key))
+    return annotation
+
+
+def _create_through_the_orm(annotation: Annotation, tags: Iterable[str], using: str) -> list[Tag]:
+    with transaction.atomic(using=using), batching.batch():
+        # One history record, "created", with its tags; not "created" and then "changed"
+        # for the tags set a moment later (half the history's cost).
+        annotation.skip_history_when_saving = True
+        try:
+            annotation.save(using=using)
+            found = annotation.set_tags(tags, new=True)
+        finally:
+            del annotation.skip_history_when_saving
+        ANNOTATION_HISTORY.create_historical_record(annotation, "+", using=using)
+    return found
 
 
 def supported(using: str) -> bool:
@@ -47,8 +147,9 @@ def supported(using: str) -> bool:
 
 def insert_new(annotation: Annotation, tags: list[Tag], using: str) -> None:
     """Insert `annotation` (placed, cleaned, not yet saved) with `tags` (saved, in the
-    library), its history record and its search entry. Sets its id."""
-    statement = _statement(using)
+    library), its history record and its companions' rows. Sets its id."""
+    companions = tuple(_companions.values())
+    statement = _statement(using, tuple(c.name for c in companions))
     connection = connections[using]
     prepared = [field.get_db_prep_save(field.pre_save(annotation, True), connection)
                 for field in statement.fields]  # fmt: skip
@@ -65,23 +166,11 @@ def insert_new(annotation: Annotation, tags: list[Tag], using: str) -> None:
         for field, value in zip(statement.history_fields, history_values, strict=True)
     ]
     prepared.append([tag.pk for tag in tags])
-    indexed = search_index.connected()
-    entry = _entry(annotation, tags) if indexed else SearchEntry(library_id=annotation.library_id)
-    prepared += [field.get_db_prep_save(getattr(entry, field.attname), connection)
-                 for field in statement.entry_fields]  # fmt: skip
-    prepared += [search_index.ANNOTATION_KEY, indexed]
-    words = sorted(search_index.words_of(entry)) if indexed else []
-    prepared += [annotation.library_id, words]
+    for companion in companions:
+        prepared += companion.values(annotation, tags, connection)
     ((pk,),) = fetch(using, statement.sql, prepared)
     annotation.pk = pk
     annotation._state.adding, annotation._state.db = False, using
-
-
-def _entry(annotation: Annotation, tags: list[Tag]) -> SearchEntry:
-    """The entry `search_index` would write; its key and annotation id wait for the id."""
-    facts = search_index.facts_of_source(annotation.text.source)
-    named = [(tag.pk, tag.name, tag.namespace) for tag in tags]
-    return search_index.annotation_entry(annotation, facts, named, set())
 
 
 @dataclass(frozen=True)
@@ -89,11 +178,10 @@ class _Insert:
     sql: str
     fields: list[Field]  # the annotation's, in the order of their parameters
     history_fields: list[Field]  # history_date, history_change_reason, history_type, user
-    entry_fields: list[Field]  # the search entry's, but its key and annotation
 
 
 @functools.cache
-def _statement(using: str) -> _Insert:
+def _statement(using: str, companions: tuple[str, ...]) -> _Insert:
     quote, table = connections[using].ops.quote_name, quoter(using)
 
     def columns(fields: list[Field]) -> str:
@@ -122,13 +210,7 @@ def _statement(using: str) -> _Insert:
     recorded = [tags_history._meta.get_field(f.name).column for f in through_fields]
     recorded.append(tags_history._meta.get_field("history").column)
 
-    entry_fields = [
-        f for f in SearchEntry._meta.concrete_fields
-        if not f.primary_key and f.name not in ("key", "annotation")
-    ]  # fmt: skip
-    key, annotated = (quote(SearchEntry._meta.get_field(n).column) for n in ("key", "annotation"))
-    word_fields = [SearchWord._meta.get_field(name) for name in ("library", "word")]
-
+    others = "".join(f",\n{_companions[name].sql(using, pk)}" for name in companions)
     sql = f"""
 WITH a AS (
   INSERT INTO {table(Annotation)} ({columns(fields)}) VALUES ({marks(len(fields))})
@@ -148,13 +230,6 @@ WITH a AS (
   INSERT INTO {table(tags_history)} ({", ".join(quote(c) for c in recorded)})
   SELECT {", ".join("t." + quote(f.column) for f in through_fields)}, h.{history_pk}
   FROM t, h
-), s AS (
-  INSERT INTO {table(SearchEntry)} ({columns(entry_fields)}, {key}, {annotated})
-  SELECT {marks(len(entry_fields))}, %s::text || a.{pk}, a.{pk} FROM a WHERE %s
-), w AS (
-  INSERT INTO {table(SearchWord)} ({columns(word_fields)})
-  SELECT %s, word FROM unnest(%s::varchar[]) AS word
-  ON CONFLICT DO NOTHING
-)
+){others}
 SELECT a.{pk} FROM a"""
-    return _Insert(sql, fields, history_fields, entry_fields)
+    return _Insert(sql, fields, history_fields)

@@ -40,7 +40,7 @@ django.setup()
 from django.conf import settings  # noqa: E402
 from django.core.cache import cache  # noqa: E402
 
-from sources import citations  # noqa: E402
+from citations import engine  # noqa: E402
 
 README = ROOT / "bench" / "README.md"
 START, END = "<!-- citations-bench:start -->", "<!-- citations-bench:end -->"
@@ -240,14 +240,14 @@ def pandoc_alone(items: list[dict], style: str) -> int:
         refs = Path(folder) / "refs.json"
         refs.write_text(json.dumps(items, ensure_ascii=False), encoding="utf-8")
         command = [
-            citations.pandoc_path(),
+            engine.pandoc_path(),
             "-f",
             "markdown",
             "-t",
             "html",
             "--citeproc",
             "--csl",
-            str(citations.resolve_style(style)),
+            str(engine.resolve_style(style)),
             "-M",
             f"bibliography={refs}",
         ]
@@ -267,7 +267,7 @@ def machine() -> str:
     load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
     return (
         f"{os.cpu_count()} cores ({cpu}), load average {load}, Python "
-        f"{platform.python_version()}, {citations.pandoc_version()}, cache: {backend}"
+        f"{platform.python_version()}, {engine.pandoc_version()}, cache: {backend}"
     )
 
 
@@ -288,7 +288,7 @@ Warm means every entry and the selection's order came from Django's cache (the t
 ≤ 1 s). Cold is one pandoc run through our citeproc driver, which renders and sorts at
 once. After an edit, the edited entry's group (items whose first author has the same name)
 is rendered again while pandoc re-sorts the selection with a copy of the style that prints
-nothing, in parallel; see `sources/citations.py` and
+nothing, in parallel; see `citations/engine.py` and
 `docs/decisions/0004-citations-pandoc-and-cache.md`. Timings on a shared machine are noisy
 (the load average is recorded above): compare CPU times, and read walls as ratios.
 {END}"""
@@ -307,7 +307,7 @@ def main() -> None:
     parser.add_argument("--no-readme", action="store_true", help="print, do not record")
     args = parser.parse_args()
     items = synthetic_items(args.items)
-    render = lambda selection: citations.render_bibliography(selection, style=args.style)  # noqa: E731
+    render = lambda selection: engine.render_bibliography(selection, style=args.style)  # noqa: E731
     cache.clear()
     edited = [*items[:-1], items[-1] | {"title": items[-1]["title"] + " (corrected)"}]
     steps = [

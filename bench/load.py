@@ -83,8 +83,8 @@ def seed(*, sources: int, per_text: int, text_chars: int) -> dict:
 def _index(library) -> None:
     """The search index, which bulk inserts (no signals) leave empty."""
     try:
-        from annotations import search_index
-        from annotations.models import SearchEntry
+        from search import index as search_index
+        from search.models import SearchEntry
     except ImportError:
         return
     if not SearchEntry.objects.filter(library=library).exists():
@@ -97,7 +97,7 @@ def _fill(library, user, *, sources: int, per_text: int, text_chars: int) -> Non
     from annotations.anchoring import quote_selector
     from annotations.models import Annotation, Tag
     from bench.corpus import make_text
-    from sources.dates import edtf_bounds
+    from core.dates import edtf_bounds
     from sources.models import Creator, Source, SourceText, canonical_text, sha256_hex
 
     rng = random.Random(1949)

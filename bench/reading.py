@@ -78,7 +78,7 @@ def build_library(size: int, count: int, seed: int):
     from django.contrib.auth import get_user_model
     from django.db import transaction
 
-    from annotations.models import Annotation
+    from annotations.writes import create_annotation
     from bench.corpus import make_text
     from sources.models import Library, Source, SourceText
 
@@ -92,7 +92,7 @@ def build_library(size: int, count: int, seed: int):
     started = time.perf_counter()
     with transaction.atomic():  # one commit: SQLite syncs to disk at each
         for start, end in spans(text.text, count, rng):
-            Annotation.objects.create_annotation(
+            create_annotation(
                 text=text,
                 start=start,
                 end=end,

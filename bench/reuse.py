@@ -1,4 +1,4 @@
-"""Benchmark: text-reuse detection (sources/reuse.py) on a large generated library.
+"""Benchmark: text-reuse detection (sources/reuse/detection.py) on a large generated library.
 
     .venv/bin/python bench/reuse.py [--sources 50000] [--queries 300] [--seed N]
                                     [--database-url postgres://…/scratch] [--keep]
@@ -18,7 +18,7 @@ Three measurements, printed as the Markdown table bench/README.md records:
    right when it names the text copied from and overlaps the copied words there.
 
 The library is written straight into the tables (one COPY on PostgreSQL, executemany on
-SQLite) with the fingerprints `sources.reuse` computes; the per-text import path is what
+SQLite) with the fingerprints `sources.reuse.detection` computes; the per-text import path is what
 step 1 times. The default database is a fresh SQLite file in a temporary folder; give
 `--database-url` for PostgreSQL (a scratch database: the tables are migrated into it and
 the benchmark's library is deleted at the end unless --keep).
@@ -238,7 +238,7 @@ def _fill_batch(library, prose: Prose, batch: range, size: int) -> list[int]:
 def store_fingerprints(library_id: int, texts) -> None:
     from django.db import connection
 
-    from sources import reuse
+    from sources.reuse import detection as reuse
 
     rows = [
         (library_id, text.pk, value, words.starts[index])
@@ -265,7 +265,8 @@ def remove_library(library) -> None:
     cascade from the library would record history for 50,000 sources one by one)."""
     from django.db import transaction
 
-    from sources.models import ReuseFingerprint, Source, SourceText
+    from sources.models import Source, SourceText
+    from sources.reuse.models import ReuseFingerprint
 
     with transaction.atomic():
         ReuseFingerprint.objects.filter(library=library)._raw_delete(ReuseFingerprint.objects.db)
@@ -281,7 +282,7 @@ def without_reuse_hook():
     from django.db.models.signals import post_save
 
     from sources.models import SourceText
-    from sources.reuse import index_on_import
+    from sources.reuse.detection import index_on_import
 
     post_save.disconnect(index_on_import, sender=SourceText, dispatch_uid="reuse-index")
     try:
@@ -297,8 +298,8 @@ def bench_indexing(library, repeat: int) -> dict[str, float]:
     from django.db import transaction
 
     from bench.corpus import make_text
-    from sources import reuse
     from sources.models import Source, SourceText
+    from sources.reuse import detection as reuse
 
     text = make_text(1_000_000, seed=7)
     source = Source.objects.create(library=library, title="A 1 MB text", citation_key="onemb")
@@ -339,8 +340,8 @@ def bench_indexing(library, repeat: int) -> dict[str, float]:
 def bench_queries(library, prose: Prose, text_ids: list[int], count: int) -> dict[str, list]:
     from django.db import transaction
 
-    from sources import reuse
     from sources.models import Source, SourceText
+    from sources.reuse import detection as reuse
 
     rng = prose.rng
     source = Source.objects.create(library=library, title="Query text", citation_key="queries")
@@ -429,7 +430,7 @@ LENGTHS = (12, 20, 40, 80)
 
 
 def bench_accuracy(library, prose: Prose, text_ids: list[int], count: int) -> dict:
-    from sources import reuse
+    from sources.reuse import detection as reuse
 
     rng = prose.rng
     results = {kind: {length: [0, 0, 0, 0] for length in LENGTHS} for kind in KINDS}
@@ -585,7 +586,7 @@ def main() -> None:
     args = parser.parse_args()
 
     folder = setup_django(args.database_url)
-    from sources.models import ReuseFingerprint
+    from sources.reuse.models import ReuseFingerprint
 
     prose = Prose(random.Random(args.seed))
     library = make_library(f"Reuse benchmark {args.seed}")

@@ -106,7 +106,7 @@ def main() -> None:
     from django.db import connection
     from django.test import Client
 
-    from annotations.models import SearchEntry
+    from search.models import SearchEntry
 
     client = Client()
     client.force_login(get_user_model().objects.get(username="historian"))

@@ -261,7 +261,7 @@ class Corpus:
         return make(self.rng)
 
     def terms_of(self, sentence: str) -> str:
-        from annotations.search_text import terms
+        from search.text import terms
 
         found = self.sentence_terms.get(sentence)
         if found is None:
@@ -269,7 +269,7 @@ class Corpus:
         return found
 
     def sources(self, loaders: dict, entries: Loader) -> None:
-        from annotations import search_index as index
+        from search import index
 
         self.by_source: list[tuple] = [None]  # pk → (library, text, sentences, facts)
         for pk in range(1, self.args.sources + 1):
@@ -332,8 +332,8 @@ class Corpus:
     def _source_entries(
         self, entries: Loader, pk: int, facts: tuple, family: str, archive: str, text: str
     ) -> None:
-        from annotations import search_index as index
-        from annotations.search_text import terms
+        from search import index
+        from search.text import terms
 
         library, issued, title, facets = facts
         common = {
@@ -368,8 +368,8 @@ class Corpus:
     # --- annotations and claims -------------------------------------------------------
 
     def annotations(self, loaders: dict, entries: Loader) -> None:
-        from annotations import search_index as index
         from bench.corpus import english_sentence
+        from search import index
 
         comments = [english_sentence(self.rng) for _ in range(3000)]
         self.annotations_of: dict[int, list[int]] = defaultdict(list)  # library → annotations
@@ -431,8 +431,8 @@ class Corpus:
             )
 
     def claims(self, loaders: dict, entries: Loader) -> None:
-        from annotations import search_index as index
         from bench.corpus import english_sentence
+        from search import index
 
         through = evidence_pk = link_pk = 0
         for pk in range(1, self.args.claims + 1):

@@ -13,40 +13,21 @@ connection (CONN_HEALTH_CHECKS) on the next request once the server answers agai
 from __future__ import annotations
 
 import logging
-import sqlite3
 import sys
 from collections.abc import Callable
 
 from django.core.signals import got_request_exception
-from django.db import DatabaseError, InterfaceError, OperationalError, connections, transaction
+from django.db import DatabaseError, connections, transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
+from core.db import is_database_unavailable
+
 logger = logging.getLogger("marginalia.health")
 
 RETRY_AFTER_SECONDS = 5
-# PostgreSQL SQLSTATE classes that mean "not now" rather than "wrong": connection exception,
-# transaction rollback (serialization failure, deadlock), insufficient resources (too many
-# connections), operator intervention (shutdown, starting up, statement timeout).
-_TRANSIENT_SQLSTATE_CLASSES = ("08", "40", "53", "57")
-# SQLite's "database is locked" and I/O errors; "no such table" is a bug, not an outage.
-_TRANSIENT_SQLITE_ERRORS = {"SQLITE_BUSY", "SQLITE_LOCKED", "SQLITE_IOERR", "SQLITE_CANTOPEN"}
 UNAVAILABLE_MESSAGE = "The database is unavailable for a moment; try again shortly."
-
-
-def is_database_unavailable(error: BaseException) -> bool:
-    """Is `error` the database being unreachable or overloaded (retry later), not a bug?"""
-    if isinstance(error, InterfaceError):  # the connection is already closed
-        return True
-    if not isinstance(error, OperationalError):
-        return False
-    cause = error.__cause__
-    if isinstance(cause, sqlite3.Error):
-        return getattr(cause, "sqlite_errorname", "") in _TRANSIENT_SQLITE_ERRORS
-    sqlstate = getattr(cause, "sqlstate", None)
-    # psycopg gives no SQLSTATE when it cannot connect or the server went away.
-    return sqlstate is None or sqlstate.startswith(_TRANSIENT_SQLSTATE_CLASSES)
 
 
 def database_status(alias: str = "default") -> str:

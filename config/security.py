@@ -5,18 +5,15 @@ column can hold (a NUL character, a number past 64 bits) from reaching a query."
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from axes.backends import AxesStandaloneBackend
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template import loader
 from django.template.exceptions import TemplateDoesNotExist
-from rest_framework import serializers
-from rest_framework.pagination import LimitOffsetPagination
+
+from core.api import INT64_MAX
 
 logger = logging.getLogger("marginalia.security")
-
-INT64_MAX = 2**63 - 1  # the largest id, count or offset a database column holds
 
 
 class LoginThrottleBackend(AxesStandaloneBackend):
@@ -61,58 +58,6 @@ def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
     if wants_json(request):
         return JsonResponse({"detail": message}, status=400)
     return HttpResponse(loader.get_template("400.html").render({"message": message}), status=400)
-
-
-class BoundedLimitOffsetPagination(LimitOffsetPagination):
-    """DRF's limit/offset pages with both numbers checked like every other integer
-    parameter: not a whole number, below the minimum (limit 1, offset 0) or past 64 bits
-    is a 400 naming it. A limit above `max_limit` is lowered to it, and an offset beyond
-    `max_offset` to that: the slice's end must still fit the database's 64 bits."""
-
-    max_limit = 1000
-    max_offset = 2**62
-
-    def get_limit(self, request: HttpRequest) -> int | None:
-        value = request.query_params.get(self.limit_query_param)
-        if not value:  # absent or empty, as for the filters
-            return self.default_limit
-        return min(checked_integer(self.limit_query_param, value, minimum=1), self.max_limit)
-
-    def get_offset(self, request: HttpRequest) -> int:
-        value = request.query_params.get(self.offset_query_param)
-        if not value:
-            return 0
-        return min(checked_integer(self.offset_query_param, value, minimum=0), self.max_offset)
-
-    def get_schema_operation_parameters(self, view) -> list[dict]:
-        bounds = {
-            self.limit_query_param: {"minimum": 1, "maximum": INT64_MAX},
-            self.offset_query_param: {"minimum": 0, "maximum": INT64_MAX},
-        }
-        parameters = super().get_schema_operation_parameters(view)
-        for parameter in parameters:
-            parameter["schema"].update(bounds.get(parameter["name"], {}))
-        return parameters
-
-
-class BoundedIntegerField(serializers.IntegerField):
-    """An integer a database column can hold, checked before any query: a number past 64
-    bits is a 400 naming the field on every database, rather than an overflow in SQLite's
-    driver or a numeric comparison in PostgreSQL. Give `min_value` where a negative
-    number means nothing (offsets, counts); `sources.serializers.IdField` is the one for ids."""
-
-    def __init__(self, **kwargs: Any) -> None:
-        kwargs.setdefault("min_value", -INT64_MAX - 1)
-        kwargs.setdefault("max_value", INT64_MAX)
-        super().__init__(**kwargs)
-
-
-def checked_integer(name: str, value: str, *, minimum: int) -> int:
-    """`value` as a whole number from `minimum` to 2**63 − 1, or a 400 naming `name`."""
-    try:
-        return BoundedIntegerField(min_value=minimum).run_validation(value)
-    except serializers.ValidationError as error:
-        raise serializers.ValidationError({name: error.detail}) from error
 
 
 NUL_MESSAGE = "contains a NUL character (\\u0000), which text cannot hold"

@@ -169,8 +169,12 @@ INSTALLED_APPS = [
     "simple_history",
     "csp",
     "axes",
+    "core",
+    "jobs",
     "sources",
     "annotations",
+    "search",
+    "citations",
 ]
 
 MIDDLEWARE = [
@@ -205,8 +209,8 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "sources.context_processors.site",
-                "sources.collab.nav_context",
+                "core.context_processors.site",
+                "sources.sharing.members.nav_context",
             ],
         },
     },
@@ -216,15 +220,15 @@ DATABASES = {
     "default": database_from_url(env_str("DATABASE_URL", "sqlite:///var/marginalia.sqlite3"))
 }
 DATABASES["default"]["ATOMIC_REQUESTS"] = True
-# The few hand-written hot reads (sources/rows.py) run as prepared statements on PostgreSQL;
+# The few hand-written hot reads (core/rows.py) run as prepared statements on PostgreSQL;
 # off for a pooler in transaction mode that does not keep them (PgBouncer before 1.21).
 DB_PREPARED_STATEMENTS = env_bool("DB_PREPARED_STATEMENTS", default=True)
 # Read replicas (PostgreSQL streaming replication): safe requests read from them, writes and
-# whoever just wrote go to the primary (config/routers.py).
+# whoever just wrote go to the primary (config/db_routers.py).
 DATABASES |= replica_databases(env_list("DATABASE_REPLICA_URLS", []))
 if len(DATABASES) > 1:
-    DATABASE_ROUTERS = ["config.routers.PrimaryReplicaRouter"]
-    MIDDLEWARE.insert(1, "config.routers.ReplicaReadsMiddleware")
+    DATABASE_ROUTERS = ["config.db_routers.PrimaryReplicaRouter"]
+    MIDDLEWARE.insert(1, "config.db_routers.ReplicaReadsMiddleware")
 REPLICA_PIN_SECONDS = env_int("REPLICA_PIN_SECONDS", 10)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -284,9 +288,9 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # Tokens first: bad credentials then answer 401 with WWW-Authenticate. Personal
-        # tokens (sources/tokens.py, `mgl_…`), then DRF's single legacy token per user.
-        "sources.tokens.ApiTokenAuthentication",
-        "sources.tokens.LegacyTokenAuthentication",
+        # tokens (sources/sharing/tokens.py, `mgl_…`), then DRF's single legacy token per user.
+        "sources.sharing.tokens.ApiTokenAuthentication",
+        "sources.sharing.tokens.LegacyTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
@@ -294,7 +298,7 @@ REST_FRAMEWORK = {
     # Content-Security-Policy); DRF's browsable API needs inline styles.
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_PAGINATION_CLASS": "config.security.BoundedLimitOffsetPagination",
+    "DEFAULT_PAGINATION_CLASS": "core.api.BoundedLimitOffsetPagination",
     "PAGE_SIZE": 50,
 }
 SPECTACULAR_SETTINGS = {
@@ -309,7 +313,7 @@ SPECTACULAR_SETTINGS = {
     # Two choice sets share the field name "relation": name their enums apart.
     "ENUM_NAME_OVERRIDES": {
         "LinkRelationEnum": "sources.models.LinkRelation",
-        "EventRelationEnum": "annotations.models.EventRelation",
+        "EventRelationEnum": "annotations.claims.models.EventRelation",
     },
 }
 
@@ -351,7 +355,7 @@ AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_LOCKOUT_MINUTES", 15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
-AXES_LOCKOUT_TEMPLATE = "sources/collab_locked_out.html"
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False
 # Behind the TLS proxy the client's address is the proxy's last X-Forwarded-For entry.
 AXES_IPWARE_PROXY_COUNT = 1 if env_bool("BEHIND_TLS_PROXY", default=False) else None
@@ -361,16 +365,18 @@ AXES_IPWARE_META_PRECEDENCE_ORDER = (
 if env_bool("BEHIND_TLS_PROXY", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
-# Background jobs (sources/jobs.py): run in the request ("inline", development and tests) or
-# queued for Celery workers ("celery", production; CELERY_BROKER_URL names Redis).
+# Background jobs (jobs/queue.py, jobs/runner.py): run in the request ("inline", development
+# and tests) or queued for Celery workers ("celery", production; CELERY_BROKER_URL: Redis).
 TASK_QUEUE = env_choice("TASK_QUEUE", "inline", ("inline", "celery"))
+# The Celery application jobs are sent to (built in config/celery.py, which jobs cannot import).
+JOBS_CELERY_APP = "config.celery.app"
 JOB_THRESHOLD_BYTES = env_int("JOB_THRESHOLD_BYTES", 1_000_000)
 JOB_MAX_ATTEMPTS = env_int("JOB_MAX_ATTEMPTS", 3)
 JOB_TIME_LIMIT = env_int("JOB_TIME_LIMIT", 3600)
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "redis://127.0.0.1:6379/0")
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # A message is redelivered when its worker has not acknowledged it for this long: longer
-# than the longest job, or a running job would be delivered twice (sources/jobs.py locks).
+# than the longest job, or a running job would be delivered twice (jobs/queue.py locks).
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": env_int("JOB_VISIBILITY_TIMEOUT", JOB_TIME_LIMIT + 600),
     # Look for messages of lost workers every 10 s (one cheap Redis query) once their

@@ -1,26 +1,33 @@
+"""The site's routes: one include per package, in any order (no route of one package can
+be taken for another's: tests/config/test_urls.py checks every order), and the site-wide
+ones (health, admin, sign-in, the API's root, schema and docs)."""
+
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+from rest_framework.routers import APIRootView
 
 from config import health
+
+PACKAGES = ["sources", "annotations", "search", "citations", "jobs"]
+
+# The API's root lists the library's collections (the other routes are in the schema).
+API_ROOT = {
+    "libraries": "api-library-list",
+    "sources": "api-source-list",
+    "source-links": "api-source-link-list",
+    "imports": "api-import-list",
+}
 
 urlpatterns = [
     path("health/", health.health, name="health"),
     path("admin/", admin.site.urls),
     path("accounts/", include("django.contrib.auth.urls")),
+    path("api/", APIRootView.as_view(api_root_dict=API_ROOT), name="api-root"),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The split view serves Swagger UI's start-up script from a URL, not inline (CSP).
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
-    path("", include("sources.export_urls")),
-    path("", include("annotations.search_urls")),
-    path("api/", include("annotations.api_urls")),
-    path("api/", include("sources.api_urls")),
-    path("", include("annotations.urls")),
-    path("", include("annotations.claim_urls")),
-    path("", include("sources.job_urls")),
-    path("", include("sources.reuse_urls")),
-    path("", include("sources.urls")),
-    path("", include("sources.collab_urls")),
+    *(path("", include(f"{package}.urls")) for package in PACKAGES),
 ]
 
 # Friendly error pages, never a stack trace; JSON under /api/ (config/security.py).

@@ -14,8 +14,8 @@ from django.db import router, transaction
 from django.db.models import CharField, OuterRef, QuerySet, Subquery, Value
 from django.http import Http404
 
+from core.rows import Layout, fetch, quoter, selected
 from sources.models import ImportRun, Library, Membership, Role, Source, SourceLink, SourceText
-from sources.rows import Layout, fetch, quoter, selected
 
 if TYPE_CHECKING:
     from sources.models import AnyUser
@@ -35,6 +35,21 @@ def get_library_for_user(
     return library
 
 
+def require_role(
+    library: Library, user: AnyUser, roles: tuple[str, ...] | None, *, doing: str
+) -> None:
+    """Http404 when the user cannot see the library; PermissionDenied saying they may not
+    be `doing` it unless their role is one of `roles` (None: any reader may)."""
+    if not Library.objects.visible_to(user).filter(pk=library.pk).exists():
+        raise Http404("No such library.")
+    if roles is not None and library.role_of(user) not in roles:
+        raise PermissionDenied(f"You may not start {doing} here.")
+
+
+def is_owner(library: Library, user: AnyUser) -> bool:
+    return library.role_of(user) == Role.OWNER
+
+
 def role_in_library(user: AnyUser, library: str = "library_id") -> Subquery | Value:
     """The user's role in each row's library (NULL for a non-member), to `annotate()` a
     query with: the row and the right to change it come back in one query, and every
@@ -47,7 +62,7 @@ def role_in_library(user: AnyUser, library: str = "library_id") -> Subquery | Va
 
 def read_text_for_user(user: AnyUser, pk: int) -> SourceText | None:
     """A text the user can see, with its source, library and the user's role there
-    (`viewer_role`), in one prepared statement (`sources.rows`): what creating an annotation
+    (`viewer_role`), in one prepared statement (`core.rows`): what creating an annotation
     looks up first, which the ORM took 1.2 ms to build. The text's HTML and page map are
     deferred. Who sees it is `Library.visible_to`'s
     rule, `Library.visible_with_role`; a test compares the two persona by persona."""

@@ -23,6 +23,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
 
+from core.api import django_errors_as_400, validated_query
+from core.uploads import UploadError
+from core.versioning import IF_MATCH, require_if_match
 from sources.access import get_library_for_user, get_link_for_user, get_source_for_user
 from sources.csl import source_to_csl
 from sources.importers import import_text_revision
@@ -50,12 +53,8 @@ from sources.serializers import (
     SourceTextWithTextSerializer,
     TextListQuerySerializer,
     TextUploadSerializer,
-    django_errors_as_400,
     library_lookup,
-    validated_query,
 )
-from sources.uploads import UploadError
-from sources.versioning import IF_MATCH, require_if_match
 
 TOO_LARGE = OpenApiResponse(description="The file is larger than MAX_UPLOAD_BYTES.")
 

@@ -1,20 +1,24 @@
-from django.apps import AppConfig
+from core.apps import PackageConfig
 
 
-class SourcesConfig(AppConfig):
+class SourcesConfig(PackageConfig):
+    default = True
     name = "sources"
     verbose_name = "Sources"
+    subpackages = ("sharing", "reuse")
 
     def ready(self) -> None:
-        from django.db.backends.signals import connection_created
+        super().ready()
         from django.db.models.signals import post_save
 
+        from sources import history, jobs
         from sources.models import SourceText
-        from sources.reuse import index_on_import
-        from sources.sqlite import fold_case_in_every_script
-
-        connection_created.connect(fold_case_in_every_script, dispatch_uid="sqlite-fold-case")
+        from sources.reuse.detection import index_on_import
+        from sources.sharing import jobs as sharing_jobs
 
         # Fingerprint each new text revision in the transaction that imports it, so the
-        # text-reuse index never lags behind the texts (sources/reuse.py).
+        # text-reuse index never lags behind the texts (sources/reuse/detection.py).
         post_save.connect(index_on_import, sender=SourceText, dispatch_uid="reuse-index")
+        history.register()
+        jobs.register()
+        sharing_jobs.register()

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from typing import TYPE_CHECKING
 
-from sources.dates import edtf_year
+from django.db.models import Model
 
-if TYPE_CHECKING:
-    from sources.models import Source
+from core.dates import edtf_year
 
 STOP_WORDS = {"a", "an", "the", "of", "on", "in", "and", "to", "for", "with", "from", "by"}
 CYRILLIC = dict(
@@ -68,8 +66,9 @@ def base_key(*, name: str, year: int | None, title: str) -> str:
     return f"{ascii_word(name) or 'anon'}{year or 'nd'}{word}"[:80]
 
 
-def assign_citation_key(source: Source, *, first_creator: str = "") -> str:
-    """A key unique in the source's library: roshchin1950record, then …a, …b."""
+def assign_citation_key(source: Model, *, first_creator: str = "") -> str:
+    """A key unique in the source's library: roshchin1950record, then …a, …b. (`source` is
+    a `sources.models.Source`, which imports this module.)"""
     name = first_creator.split()[0] if first_creator.strip() else ""
     key = base_key(name=name, year=edtf_year(source.issued), title=source.title)
     taken = set(

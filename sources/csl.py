@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 
-from sources.dates import SIMPLE_DATE, is_edtf
+from core.dates import SIMPLE_DATE, is_edtf
 from sources.models import CreatorRole, SourceKind, SourceType
 
 if TYPE_CHECKING:

@@ -14,7 +14,7 @@ from django.db.models import QuerySet
 from django.db.models.functions import Lower
 from django.http import QueryDict
 
-from sources.dates import Bounds, edtf_bounds
+from core.dates import Bounds, edtf_bounds
 from sources.importers import ENCODING_CHOICES
 from sources.models import (
     Creator,

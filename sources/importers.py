@@ -3,7 +3,7 @@
 A file becomes the canonical plain text that annotation offsets count in, plus the
 sanitised HTML a reader sees (HTML and Markdown) and a page map (PDF). Every byte is
 untrusted: the type named by the extension is checked against the content, text is
-decoded strictly, and HTML is cleaned in `sources.sanitize`, nowhere else.
+decoded strictly, and HTML is cleaned in `core.sanitize`, nowhere else.
 """
 
 from __future__ import annotations
@@ -24,9 +24,9 @@ from django.db import transaction
 from pypdf import PasswordType, PdfReader
 from pypdf.errors import DependencyError
 
+from core.sanitize import clean_html_in_parts, markdown_html
+from core.uploads import UploadError, read_upload, safe_file_name
 from sources.models import SourceText, canonical_text
-from sources.sanitize import clean_html_in_parts, markdown_html
-from sources.uploads import UploadError, read_upload
 
 if TYPE_CHECKING:
     from django.core.files.uploadedfile import UploadedFile
@@ -50,7 +50,6 @@ MEDIA_TYPES = {
     ".markdown": "text/markdown",
     ".pdf": "application/pdf",
 }
-FILE_NAME_MAX = 255
 NOTE_MAX = SourceText._meta.get_field("note").max_length
 
 # Encodings a user may name. An allow-list, because Python also "decodes" with
@@ -133,20 +132,6 @@ def extract_text(data: bytes, *, file_name: str, encoding: str | None = None) ->
     if media_type == "text/markdown":
         return _from_markdown(text, name=name, encoding=used)
     return ExtractedText(text=_nonempty(canonical_text(text), name), encoding=used)
-
-
-def safe_file_name(name: str) -> str:
-    """The base name only, without control or bidi-override characters, at most 255 long."""
-    base = re.split(r"[\\/]", name)[-1]
-    base = "".join(ch for ch in base if unicodedata.category(ch) not in ("Cc", "Cf"))
-    base = unicodedata.normalize("NFC", base).strip()
-    if base in ("", ".", ".."):
-        return "untitled"
-    if len(base) > FILE_NAME_MAX:
-        suffix = PurePosixPath(base).suffix
-        suffix = suffix if len(suffix) <= 16 else ""
-        base = base[: FILE_NAME_MAX - len(suffix)] + suffix
-    return base
 
 
 def media_type_for(name: str) -> str:

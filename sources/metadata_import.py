@@ -32,10 +32,10 @@ from django.db import DatabaseError, transaction
 from pylatexenc.latex2text import LatexNodes2Text, MacroTextSpec, get_default_latex_context_db
 from pylatexenc.latexwalker import LatexWalkerError
 
+from core.dates import edtf_year
+from core.uploads import UploadError, read_upload
 from sources.csl import csl_to_fields, language_tag, loose_edtf
-from sources.dates import edtf_year
 from sources.models import Creator, ImportFormat, ImportRun, Source
-from sources.uploads import UploadError, read_upload
 
 if TYPE_CHECKING:
     from django.core.files.uploadedfile import UploadedFile
@@ -428,7 +428,7 @@ def ris_item(tags: dict) -> dict:
 
 
 # What RIS has no tag for travels as "variable: value" lines in M2 (Zotero's Extra field,
-# and what sources.exports writes); other M2 lines are kept in the note.
+# and what citations.exports writes); other M2 lines are kept in the note.
 RIS_EXTRA_VARIABLES = {"archive-place", "archive_collection", "medium"}
 
 

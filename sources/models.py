@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import unicodedata
-from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from django.conf import settings
@@ -18,12 +17,12 @@ from django.db.models import Case, Exists, F, IntegerField, OuterRef, Q, Subquer
 from django.db.models.functions import Concat, Lower
 from django.db.models.lookups import Contains
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.text import slugify
 from simple_history.models import HistoricalRecords
 
+from core import batching
+from core.dates import edtf_bounds
 from sources.citekeys import assign_citation_key
-from sources.dates import edtf_bounds
 
 if TYPE_CHECKING:
     import datetime as dt
@@ -157,7 +156,7 @@ class SourceKind(models.TextChoices):
 
 def folded_contains(field: str, text: str) -> Contains:
     """`field` contains `text`, ignoring case in every script: SQLite's LIKE folds only
-    ASCII, so both sides are lowered first (SQLite gets Python's LOWER: sources/sqlite.py)."""
+    ASCII, so both sides are lowered first (SQLite gets Python's LOWER: core/sqlite.py)."""
     return Contains(Lower(field), Lower(Value(text)))
 
 
@@ -276,9 +275,7 @@ class SourceManager(models.Manager.from_queryset(SourceQuerySet)):  # type: igno
         people = [Creator(order=order, **creator) for order, creator in enumerate(creators)]
         for person in people:
             person.full_clean(exclude=["source"])
-        from annotations import search_index  # the search index knows sources, not the reverse
-
-        with transaction.atomic(), search_index.deferred():  # indexed once, with its creators
+        with transaction.atomic(), batching.batch():  # indexed once, with its creators
             source.save()
             for person in people:
                 person.source = source
@@ -454,16 +451,20 @@ class SourceTextManager(models.Manager.from_queryset(SourceTextQuerySet)):  # ty
         """Append a revision: canonicalise, checksum and number it. Never edits a revision.
 
         Atomic, so that whatever runs on the new revision (re-anchoring, fingerprints)
-        commits with it or not at all, whoever calls this."""
+        commits with it or not at all, whoever calls this; one batch (`core.batching`), so
+        that whoever reacts to its writes (the search index) does once, after everything
+        the new revision set off (annotations carried over to it), whatever the order of
+        their receivers."""
         text = canonical_text(text)
         last = source.texts.select_for_update().order_by("-revision").first()
-        return self.create(
-            source=source,
-            revision=(last.revision + 1) if last else 1,
-            text=text,
-            sha256=sha256_hex(text),
-            **origin,
-        )
+        with batching.batch():
+            return self.create(
+                source=source,
+                revision=(last.revision + 1) if last else 1,
+                text=text,
+                sha256=sha256_hex(text),
+                **origin,
+            )
 
 
 class SourceText(models.Model):
@@ -644,307 +645,3 @@ class ImportRun(models.Model):
         for outcome in self.outcomes:
             result[outcome["status"]] = result.get(outcome["status"], 0) + 1
         return result
-
-
-class ReuseFingerprint(models.Model):
-    """One winnowed word-shingle hash of a text, for finding passages texts share.
-
-    Only the current revision of each source is indexed (`sources/reuse.py` keeps it so):
-    a new revision replaces its predecessor's fingerprints in the same transaction.
-    """
-
-    library = models.ForeignKey(Library, on_delete=models.CASCADE, related_name="+")
-    text = models.ForeignKey(
-        SourceText, on_delete=models.CASCADE, related_name="reuse_fingerprints"
-    )
-    hash = models.BigIntegerField(help_text="64-bit hash of a shingle of normalised words.")
-    start = models.PositiveIntegerField(help_text="Code point offset of the shingle's first word.")
-
-    class Meta:
-        verbose_name = "text-reuse fingerprint"
-        # Candidate lookup is "which texts of this library hold these hashes": the index
-        # answers it alone (the text column rides along), on SQLite and PostgreSQL alike.
-        indexes = [models.Index(fields=["library", "hash", "text"], name="reuse_library_hash")]
-
-    def __str__(self) -> str:
-        return f"{self.hash:016x} at {self.start} in {self.text_id}"
-
-
-class SourceLinkPassage(models.Model):
-    """Evidence for a source link: a passage the two sources' texts share.
-
-    Offsets are code points of immutable revisions, so the pair can always be shown again.
-    """
-
-    link = models.ForeignKey(SourceLink, on_delete=models.CASCADE, related_name="passages")
-    subject_text = models.ForeignKey(SourceText, on_delete=models.CASCADE, related_name="+")
-    subject_start = models.PositiveIntegerField()
-    subject_end = models.PositiveIntegerField()
-    object_text = models.ForeignKey(SourceText, on_delete=models.CASCADE, related_name="+")
-    object_start = models.PositiveIntegerField()
-    object_end = models.PositiveIntegerField()
-    words = models.PositiveIntegerField(help_text="Words the two passages have in common.")
-    similarity = models.FloatField(help_text="0–1: the share of both passages that matches.")
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    created = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        ordering = ["link", "subject_text", "subject_start"]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["link", "subject_text", "subject_start", "object_text", "object_start"],
-                name="one_passage_per_link_and_place",
-            ),
-            models.CheckConstraint(
-                condition=Q(subject_start__lt=models.F("subject_end"))
-                & Q(object_start__lt=models.F("object_end")),
-                name="passage_is_not_empty",
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.link}: {self.subject_start}–{self.subject_end}"
-
-    @property
-    def subject_quote(self) -> str:
-        return self.subject_text.text[self.subject_start : self.subject_end]
-
-    @property
-    def object_quote(self) -> str:
-        return self.object_text.text[self.object_start : self.object_end]
-
-
-class JobKind(models.TextChoices):
-    IMPORT_METADATA = "import-metadata", "Metadata import"
-    IMPORT_TEXT = "import-text", "Text import"
-    REANCHOR = "reanchor", "Re-anchoring"
-    EXPORT = "export", "Export"
-    REINDEX = "reindex", "Search re-indexing"
-    BACKUP = "backup", "Library backup"
-
-
-class JobState(models.TextChoices):
-    QUEUED = "queued", "Queued"
-    RUNNING = "running", "Running"
-    SUCCEEDED = "succeeded", "Succeeded"
-    FAILED = "failed", "Failed"
-
-
-class JobQuerySet(models.QuerySet):
-    def visible_to(self, user: AnyUser) -> JobQuerySet:
-        """A library's jobs to its members; one's own jobs; site-wide jobs to staff."""
-        if not user.is_authenticated:
-            return self.none()
-        members = Library.objects.filter(memberships__user=user).values("pk")
-        visible = Q(user=user) | Q(library__in=members)
-        if user.is_staff:
-            visible |= Q(library__isnull=True)
-        return self.filter(visible)
-
-
-class Job(models.Model):
-    """Long work run in the background (`sources/jobs.py`): its input, progress and outcome."""
-
-    kind = models.CharField(max_length=20, choices=JobKind.choices)
-    library = models.ForeignKey(
-        Library, null=True, blank=True, on_delete=models.CASCADE, related_name="jobs"
-    )
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    state = models.CharField(max_length=10, choices=JobState.choices, default=JobState.QUEUED)
-    done = models.PositiveIntegerField(default=0)
-    total = models.PositiveIntegerField(default=0)
-    message = models.CharField(max_length=500, blank=True)
-    params = models.JSONField(default=dict, blank=True)
-    upload = models.BinaryField(
-        blank=True, default=b"", help_text="The input file, kept until success."
-    )
-    upload_name = models.CharField(max_length=255, blank=True)
-    result = models.JSONField(default=dict, blank=True)
-    output = models.BinaryField(blank=True, default=b"", help_text="A file the job made.")
-    output_name = models.CharField(max_length=255, blank=True)
-    output_type = models.CharField(max_length=100, blank=True)
-    error = models.TextField(blank=True)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    task_id = models.CharField(max_length=64, blank=True)
-    created = models.DateTimeField(auto_now_add=True)
-    started = models.DateTimeField(null=True, blank=True)
-    finished = models.DateTimeField(null=True, blank=True)
-    heartbeat = models.DateTimeField(null=True, blank=True)
-
-    objects = JobQuerySet.as_manager()
-
-    class Meta:
-        ordering = ["-created"]
-        indexes = [models.Index(fields=["library", "-created"])]
-
-    def __str__(self) -> str:
-        return f"{self.get_kind_display()} #{self.pk} ({self.state})"
-
-    def get_absolute_url(self) -> str:
-        return reverse("job-detail", args=[self.pk])
-
-    @property
-    def is_finished(self) -> bool:
-        return self.state in (JobState.SUCCEEDED, JobState.FAILED)
-
-    @property
-    def percent(self) -> int | None:
-        """How far, 0–100; None while the amount of work is not known yet."""
-        if self.state == JobState.SUCCEEDED:
-            return 100
-        return min(100, self.done * 100 // self.total) if self.total else None
-
-    @property
-    def is_stale(self) -> bool:
-        """Queued or running far past any time limit: its worker and message were lost."""
-        if self.is_finished:
-            return False
-        last_sign = self.heartbeat or self.started or self.created
-        limit = timedelta(seconds=2 * settings.JOB_TIME_LIMIT)
-        return last_sign is not None and timezone.now() - last_sign > limit
-
-    @property
-    def is_retryable(self) -> bool:
-        return self.state == JobState.FAILED or self.is_stale
-
-    def mark_running(self) -> None:
-        self.state, self.attempts = JobState.RUNNING, self.attempts + 1
-        self.started = self.heartbeat = timezone.now()
-        if self.attempts > 1:
-            self.message = f"Attempt {self.attempts}: the previous worker stopped."
-        self.save(update_fields=["state", "attempts", "started", "heartbeat", "message"])
-
-    def mark_succeeded(self, result: dict) -> None:
-        self.state, self.result, self.error, self.message = JobState.SUCCEEDED, result, "", ""
-        self.done = self.total = max(self.total, self.done, 1)
-        self.finished = self.heartbeat = timezone.now()
-        self.upload = b""  # the input is in the library now
-        self.save()
-
-    def mark_failed(self, error: str) -> None:
-        self.state, self.error = JobState.FAILED, error
-        self.finished = timezone.now()
-        self.output, self.output_name, self.output_type = b"", "", ""
-        fields = ["state", "error", "finished", "done", "total", "message"]
-        self.save(update_fields=[*fields, "output", "output_name", "output_type"])
-
-    def reset_for_retry(self, *, task_id: str) -> None:
-        self.state, self.task_id, self.error, self.message = JobState.QUEUED, task_id, "", ""
-        self.done = self.total = self.attempts = 0
-        self.started = self.finished = self.heartbeat = None
-        self.result = {}
-        self.save()
-
-    def set_output(self, data: bytes, *, name: str, content_type: str) -> None:
-        """A file for the job's owner to download, saved with the job's success."""
-        self.output, self.output_name, self.output_type = data, name[:255], content_type[:100]
-
-
-# --- Collaboration: invitations and personal API tokens --------------------------------
-# The work (who may invite, the last owner, hashing keys) lives in `collab.py` and
-# `tokens.py`; these rows only record it.
-
-
-class InvitationState(models.TextChoices):
-    PENDING = "pending", "Pending"
-    ACCEPTED = "accepted", "Accepted"
-    DECLINED = "declined", "Declined"
-    WITHDRAWN = "withdrawn", "Withdrawn"
-
-
-class InvitationQuerySet(models.QuerySet):
-    def pending(self) -> InvitationQuerySet:
-        return self.filter(state=InvitationState.PENDING)
-
-    def addressed_to(self, user: AnyUser) -> InvitationQuerySet:
-        """Pending invitations for `user`: to their account, or to their e-mail address
-        from before they had one."""
-        if not user.is_authenticated:
-            return self.none()
-        mine = Q(invitee=user)
-        if user.email:
-            mine |= Q(invitee__isnull=True, email=user.email.strip().lower())
-        return self.pending().filter(mine)
-
-
-class Invitation(models.Model):
-    """An owner's offer of a role in a library, to a user or to an e-mail address."""
-
-    library = models.ForeignKey(Library, on_delete=models.CASCADE, related_name="invitations")
-    invitee = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.CASCADE,
-        related_name="invitations",
-    )
-    email = models.EmailField(
-        blank=True, help_text="Lower-cased; the invitation waits for whoever registers it."
-    )
-    role = models.CharField(max_length=10, choices=Role.choices, default=Role.VIEWER)
-    state = models.CharField(
-        max_length=10, choices=InvitationState.choices, default=InvitationState.PENDING
-    )
-    message = models.CharField(max_length=500, blank=True)
-    invited_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    created = models.DateTimeField(auto_now_add=True)
-    responded = models.DateTimeField(null=True, blank=True)
-
-    objects = InvitationQuerySet.as_manager()
-
-    class Meta:
-        ordering = ["-created", "-pk"]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["library", "invitee"],
-                condition=Q(state="pending", invitee__isnull=False),
-                name="one_pending_invitation_per_user",
-            ),
-            models.UniqueConstraint(
-                fields=["library", "email"],
-                condition=Q(state="pending", invitee__isnull=True),
-                name="one_pending_invitation_per_email",
-            ),
-            models.CheckConstraint(
-                condition=Q(invitee__isnull=False) | ~Q(email=""),
-                name="invitation_has_an_addressee",
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.invitee or self.email} as {self.role} in {self.library}"
-
-    @property
-    def addressee(self) -> str:
-        return self.invitee.get_username() if self.invitee_id else self.email
-
-
-class ApiToken(models.Model):
-    """A personal API key, shown once; only its SHA-256 is stored (`tokens.py`)."""
-
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"
-    )
-    name = models.CharField(max_length=100, help_text="What it is for: “Zotero sync”, “laptop”.")
-    prefix = models.CharField(max_length=12, editable=False, help_text="Shown to tell keys apart.")
-    key_hash = models.CharField(max_length=64, unique=True, editable=False)
-    read_only = models.BooleanField(default=False, help_text="Refuse every change made with it.")
-    created = models.DateTimeField(auto_now_add=True)
-    last_used = models.DateTimeField(null=True, blank=True, editable=False)
-    expires = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        verbose_name = "API token"
-        ordering = ["-created", "-pk"]
-        constraints = [
-            models.UniqueConstraint(fields=["user", "name"], name="token_name_unique_per_user")
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.name} ({self.prefix}…)"

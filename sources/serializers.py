@@ -10,21 +10,24 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.db.models import Q, QuerySet
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.exceptions import PermissionDenied
-from rest_framework.request import Request
 
-from config.security import INT64_MAX, BoundedIntegerField
-from sources.dates import Bounds, edtf_bounds
+from core.api import (
+    BoundedPrimaryKeyRelatedField,
+    IdField,
+    django_errors_as_400,
+    edtf_bounds_or_400,
+    edtf_or_400,
+    numeric_id,
+    request_user,
+)
 from sources.models import (
     Creator,
     ImportFormat,
@@ -45,36 +48,6 @@ MAX_CREATORS = 500
 MAX_IDENTIFIERS = 50
 
 
-@contextmanager
-def django_errors_as_400() -> Iterator[None]:
-    """Model validation (full_clean, EDTF parsing) answered as DRF 400s naming the field."""
-    try:
-        yield
-    except DjangoValidationError as error:
-        raise serializers.ValidationError(serializers.as_serializer_error(error)) from error
-
-
-def edtf_bounds_or_400(value: str, field: str) -> Bounds | None:
-    """The bounds of an EDTF string (None for an empty one); a 400 naming `field` otherwise."""
-    if not value:
-        return None
-    with django_errors_as_400():
-        return edtf_bounds(value, field=field)
-
-
-def edtf_or_400(value: str, field: str) -> str:
-    """`value` unchanged when it is EDTF (or empty); a 400 naming `field` otherwise."""
-    edtf_bounds_or_400(value, field)
-    return value
-
-
-def validated_query(serializer_class: type[serializers.Serializer], request: Request) -> dict:
-    """Query parameters checked by a serializer: a bad one is a 400 naming it."""
-    query = serializer_class(data=request.query_params)
-    query.is_valid(raise_exception=True)
-    return query.validated_data
-
-
 def require_edit(library: Library, user: Any, *, field: str = "library") -> Library:
     """403 naming `field` when the user may read the library but not change it."""
     if not library.can_edit(user):
@@ -82,48 +55,11 @@ def require_edit(library: Library, user: Any, *, field: str = "library") -> Libr
     return library
 
 
-def numeric_id(value: str) -> int | None:
-    """`value` as a row id when it is one: ASCII digits that fit a 64-bit key."""
-    if value.isascii() and value.isdigit() and len(value) <= 18:
-        return int(value)
-    return None
-
-
 def library_lookup(value: str, path: str = "library__") -> Q:
     """A library given by slug or numeric id; `path` leads to it ("" on Library itself)."""
     by_slug = Q(**{f"{path}slug": value})
     pk = numeric_id(value)
     return by_slug if pk is None else by_slug | Q(**{f"{path}pk": pk})
-
-
-class IdField(BoundedIntegerField):
-    """A row id in a filter or a body: 1 … 2**63 − 1."""
-
-    def __init__(self, **kwargs: Any) -> None:
-        kwargs.setdefault("min_value", 1)
-        super().__init__(**kwargs)
-
-
-def fits_a_key(value: Any) -> bool:
-    """False for a number no 64-bit key can hold (other values are the lookup's to judge)."""
-    try:
-        number = int(value)
-    except (TypeError, ValueError, OverflowError):
-        return True
-    return -INT64_MAX - 1 <= number <= INT64_MAX
-
-
-class BoundedPrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):
-    """A related row by id, where an id past 64 bits is "not found" on every database."""
-
-    def to_internal_value(self, data: Any) -> Any:
-        if not fits_a_key(data):
-            self.fail("does_not_exist", pk_value=str(data)[:30])
-        return super().to_internal_value(data)
-
-
-def request_user(serializer: serializers.Field | serializers.Serializer) -> Any:
-    return serializer.context["request"].user
 
 
 @extend_schema_field(OpenApiTypes.STR)

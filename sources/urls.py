@@ -1,6 +1,19 @@
-from django.urls import path
+"""The library's routes: its pages, its API under /api/ and those of its subpackages,
+`sharing` and `reuse`. Included once from config/urls.py; no route here can be taken for
+another package's (tests/config/test_urls.py shuffles the packages' order to check)."""
 
-from sources import views
+from django.urls import include, path
+from rest_framework.routers import SimpleRouter
+
+from sources import api, views
+
+# API names carry an `api-` prefix: the pages own `library-detail`, `source-detail`…
+router = SimpleRouter(use_regex_path=False)
+router.register("libraries", api.LibraryViewSet, basename="api-library")
+router.register("sources", api.SourceViewSet, basename="api-source")
+router.register("sources/<int:source_pk>/texts", api.SourceTextViewSet, basename="api-source-text")
+router.register("source-links", api.SourceLinkViewSet, basename="api-source-link")
+router.register("imports", api.ImportRunViewSet, basename="api-import")
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -16,4 +29,14 @@ urlpatterns = [
     path("sources/<int:pk>/texts/new/", views.text_create, name="text-create"),
     path("sources/<int:pk>/links/new/", views.link_create, name="link-create"),
     path("links/<int:pk>/delete/", views.link_delete, name="link-delete"),
+    path("libraries/<slug:slug>/jobs/", views.library_jobs, name="library-jobs"),
+    path("sources/<int:pk>/history/", views.source_history, name="source-history"),
+    path(
+        "sources/<int:pk>/history/<int:history_id>/revert/",
+        views.source_history_revert,
+        name="source-history-revert",
+    ),
+    path("api/", include(router.urls)),
+    path("", include("sources.sharing.urls")),
+    path("", include("sources.reuse.urls")),
 ]

@@ -3,13 +3,10 @@ function that does the work, and renders; access goes through `sources.access`."
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import wraps
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.views import redirect_to_login
 from django.core.paginator import Paginator
 from django.db import IntegrityError, router, transaction
 from django.db.models import Count, Model, Q, prefetch_related_objects
@@ -21,7 +18,10 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from sources import jobs
+from core.http import history_page, history_revert, login_if_hidden
+from core.uploads import UploadError
+from jobs import queue
+from jobs.models import Job
 from sources.access import (
     get_import_for_user,
     get_library_for_user,
@@ -42,12 +42,11 @@ from sources.forms import (
     save_source_edit,
 )
 from sources.importers import import_text_revision
+from sources.jobs import IMPORT_METADATA, IMPORT_TEXT
 from sources.metadata_import import import_metadata
 from sources.models import (
     WRITE_ROLES,
     ImportRun,
-    Job,
-    JobKind,
     Library,
     Membership,
     Role,
@@ -57,27 +56,10 @@ from sources.models import (
     SourceText,
 )
 from sources.reading import change_count, compare_texts, reading_blocks
-from sources.uploads import UploadError
 
 PAGE_SIZE = 50
 RECENT_IMPORTS = 50
 ROLE_ORDER = {Role.OWNER: 0, Role.EDITOR: 1, Role.VIEWER: 2}
-
-
-def login_if_hidden(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """For anonymous visitors a page they cannot see asks them to sign in (a private
-    library may be theirs); signed-in users get the 404. Nothing is revealed either way."""
-
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        try:
-            return view(request, *args, **kwargs)
-        except Http404:
-            if request.user.is_authenticated:
-                raise
-            return redirect_to_login(request.get_full_path())
-
-    return wrapper
 
 
 def _posted(request: HttpRequest) -> QueryDict | None:
@@ -332,7 +314,7 @@ def text_create(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "GET" or not form.is_valid():
         return render(request, "sources/text_form.html", context, status=_status(request))
     try:
-        if jobs.runs_in_background(form.cleaned_data["file"]):
+        if queue.runs_in_background(form.cleaned_data["file"]):
             return redirect(_enqueue_text(request, source, form.cleaned_data))
         text = _import_text(request, source, form.cleaned_data)
     except UploadError as error:
@@ -362,7 +344,7 @@ def import_create(request: HttpRequest, slug: str) -> HttpResponse:
     if request.method == "GET" or not form.is_valid():
         return render(request, "sources/import_form.html", context, status=_status(request))
     try:
-        if jobs.runs_in_background(form.cleaned_data["file"]):
+        if queue.runs_in_background(form.cleaned_data["file"]):
             return redirect(_enqueue_import(request, library, form.cleaned_data))
         run = _import_metadata(request, library, form.cleaned_data)
     except UploadError as error:
@@ -372,8 +354,8 @@ def import_create(request: HttpRequest, slug: str) -> HttpResponse:
 
 def _enqueue_text(request: HttpRequest, source: Source, data: dict[str, Any]) -> Job:
     """A large file is imported by a background job; the job page shows its progress."""
-    return jobs.enqueue(
-        JobKind.IMPORT_TEXT,
+    return queue.enqueue(
+        IMPORT_TEXT,
         library=source.library,
         user=request.user,
         upload=data["file"],
@@ -384,8 +366,8 @@ def _enqueue_text(request: HttpRequest, source: Source, data: dict[str, Any]) ->
 
 
 def _enqueue_import(request: HttpRequest, library: Library, data: dict[str, Any]) -> Job:
-    return jobs.enqueue(
-        JobKind.IMPORT_METADATA,
+    return queue.enqueue(
+        IMPORT_METADATA,
         library=library,
         user=request.user,
         upload=data["file"],
@@ -453,3 +435,35 @@ def link_delete(request: HttpRequest, pk: int) -> HttpResponse:
     if url_has_allowed_host_and_scheme(next_url, {request.get_host()}, request.is_secure()):
         return redirect(next_url)
     return redirect(reverse("source-detail", args=[subject.pk]))
+
+
+LIBRARY_JOBS_LISTED = 100
+
+
+@require_GET
+@login_required
+def library_jobs(request: HttpRequest, slug: str) -> HttpResponse:
+    """The library's background jobs, newest first, for its members."""
+    library = get_library_for_user(request.user, slug)
+    role = library.role_of(request.user)
+    if role is None:  # a public library's visitors see no jobs
+        return redirect(library)
+    listed = library.jobs.select_related("user").defer("upload", "output")
+    context = {"library": library, "jobs": listed[:LIBRARY_JOBS_LISTED], "role": role}
+    return render(request, "sources/library_jobs.html", context)
+
+
+@require_GET
+@login_if_hidden
+def source_history(request: HttpRequest, pk: int) -> HttpResponse:
+    source = get_source_for_user(request.user, pk)
+    can_revert = source.library.can_edit(request.user)
+    return history_page(request, source, name="source", can_revert=can_revert)
+
+
+@require_POST
+@login_required
+def source_history_revert(request: HttpRequest, pk: int, history_id: int) -> HttpResponse:
+    source = get_source_for_user(request.user, pk)
+    can_revert = source.library.can_edit(request.user)
+    return history_revert(request, source, history_id, name="source", can_revert=can_revert)

@@ -53,31 +53,31 @@ def make_creator(*, source: Source, role: str = "author", **name) -> Creator:
 
 def make_annotation(*, text: SourceText, creator, quote: str | None = None, **fields):
     """An annotation on `text`: on the first occurrence of `quote`, or on start/end."""
-    from annotations.models import Annotation
+    from annotations.writes import create_annotation
 
     if quote is not None:
         fields["start"] = text.text.index(quote)
         fields["end"] = fields["start"] + len(quote)
     fields.setdefault("start", 0)
     fields.setdefault("end", len(text.text))
-    return Annotation.objects.create_annotation(text=text, creator=creator, **fields)
+    return create_annotation(text=text, creator=creator, **fields)
 
 
 def make_claim(*, library: Library, creator, statement: str = "Stalin kept Mao waiting.", **fields):
-    """A claim; `events` takes EventLink rows, `tags` names (see annotations.claims)."""
-    from annotations.claims import create_claim
+    """A claim; `events` takes EventLink rows, `tags` names (see annotations.claims.claims)."""
+    from annotations.claims.claims import create_claim
 
     return create_claim(library=library, creator=creator, statement=statement, **fields)
 
 
 def make_event(*, library: Library, creator=None, name: str = "Mao's visit to Moscow", **fields):
-    from annotations.events import create_event
+    from annotations.claims.events import create_event
 
     fields.setdefault("date", "1949-12-16/1950-02-17")
     return create_event(library=library, creator=creator, name=name, **fields)
 
 
 def make_evidence(*, claim, annotation, creator, stance: str = "supports", note: str = ""):
-    from annotations.claims import add_evidence
+    from annotations.claims.claims import add_evidence
 
     return add_evidence(claim, annotation, creator=creator, stance=stance, note=note)

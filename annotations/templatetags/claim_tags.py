@@ -10,7 +10,7 @@ from django.db.models import QuerySet
 from django.middleware.csrf import get_token
 from django.urls import reverse
 
-from annotations.models import Claim, ClaimStatus, EventRelation, Evidence, Stance
+from annotations.claims.models import Claim, ClaimStatus, EventRelation, Evidence, Stance
 from sources.models import SourceText
 
 register = template.Library()

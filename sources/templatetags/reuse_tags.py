@@ -9,8 +9,8 @@ from typing import Any
 
 from django import template
 
-from sources import reuse_reports
 from sources.models import SourceText
+from sources.reuse import reports
 
 register = template.Library()
 
@@ -18,7 +18,7 @@ PANEL_SOURCES = 5  # other sources listed on the source page; the full page list
 PANEL_PASSAGES = 3  # passages shown per source on the source page
 
 
-@register.inclusion_tag("sources/reuse_panel.html", takes_context=True)
+@register.inclusion_tag("sources/reuse/panel.html", takes_context=True)
 def reuse_panel(context: template.Context, shown: SourceText | None) -> dict[str, Any]:
     request = context["request"]
     panel: dict[str, Any] = {
@@ -29,7 +29,7 @@ def reuse_panel(context: template.Context, shown: SourceText | None) -> dict[str
     }
     if shown is not None:
         library = shown.source.library
-        panel["report"] = reuse_reports.report(shown, limit=PANEL_SOURCES)
+        panel["report"] = reports.report(shown, limit=PANEL_SOURCES)
         panel["can_edit"] = library.can_edit(request.user)
         panel["source"] = shown.source
     return panel

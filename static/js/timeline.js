@@ -1,4 +1,4 @@
-// Zoom and pan the server-rendered timeline (annotations/timeline.py) by narrowing its
+// Zoom and pan the server-rendered timeline (annotations/claims/timeline.py) by narrowing its
 // viewBox horizontally. The SVG is drawn with preserveAspectRatio="none", so a narrower
 // viewBox stretches time only; labels (`data-x`, `data-y`) and one-day marks (`data-cx`,
 // `data-w`) are scaled back so that they keep their size on screen. Links inside the SVG

@@ -17,6 +17,7 @@ from annotations import w3c
 from annotations.access import annotations_for, get_annotation_for_user, read_annotation_for_user
 from annotations.models import Annotation, Tag, Visibility
 from annotations.serializers import AnnotationSerializer
+from annotations.writes import create_annotation
 from sources.access import read_text_for_user, role_in_library
 from sources.models import Membership, Role, SourceText
 from tests.factories import make_annotation, make_text
@@ -235,8 +236,8 @@ def test_an_edited_annotation_is_represented_as_a_read_would(as_user, bob, notes
 def test_a_tagged_annotation_or_claim_is_indexed_once_per_write(library, bob, text):
     """One statement writes the entry: the ORM path's upsert, or the one statement that
     creates an annotation on PostgreSQL (`annotations.writes`)."""
-    from annotations import search_index
-    from annotations.models import SearchEntry
+    from search import index as search_index
+    from search.models import SearchEntry
     from tests.factories import make_claim
 
     def index_writes(captured: CaptureQueriesContext) -> int:
@@ -244,7 +245,7 @@ def test_a_tagged_annotation_or_claim_is_indexed_once_per_write(library, bob, te
         return sum(f"INSERT INTO {table}" in query["sql"] for query in captured.captured_queries)
 
     with CaptureQueriesContext(connection) as captured:
-        annotation = Annotation.objects.create_annotation(
+        annotation = create_annotation(
             text=text, creator=bob, start=0, end=5, tags=["theme:face", "person:Mao"]
         )
     assert index_writes(captured) == 1
@@ -271,7 +272,7 @@ def test_a_new_tagged_annotation_has_one_history_record_that_holds_its_tags(as_u
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="prepared statements: PostgreSQL")
 def test_the_hand_written_read_is_prepared_once_per_connection(bob, notes, settings):
-    """`sources.rows.fetch`: PostgreSQL plans the annotation read once and then only runs
+    """`core.rows.fetch`: PostgreSQL plans the annotation read once and then only runs
     it (pg_prepared_statements counts its executions), unless the setting turns it off."""
 
     def executions() -> int:

@@ -4,7 +4,7 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from annotations.models import Annotation, Tag, split_tag_name, tag_key
-from annotations.tags import autocomplete, get_or_create_tags, merge_tags, rename_tag
+from annotations.tags import autocomplete, merge_tags, rename_tag
 from tests.factories import make_annotation, make_library, make_text
 
 TEXT = "Mao arrived in Moscow on 16 December 1949; Stalin received him that evening."
@@ -38,8 +38,8 @@ def test_empty_or_overlong_tags_name_the_tags_field(bad):
 
 
 def test_matching_ignores_case_but_keeps_the_first_spelling(library):
-    first = get_or_create_tags(library, ["person:Mao Zedong"])[0]
-    again = get_or_create_tags(library, ["PERSON:mao zedong", "person:Mao  Zedong"])
+    first = Tag.objects.for_names(library, ["person:Mao Zedong"])[0]
+    again = Tag.objects.for_names(library, ["PERSON:mao zedong", "person:Mao  Zedong"])
     assert again == [first]
     assert Tag.objects.get().name == "person:Mao Zedong"
     assert tag_key("PERSON:mao zedong") == first.name_key
@@ -47,14 +47,14 @@ def test_matching_ignores_case_but_keeps_the_first_spelling(library):
 
 def test_tags_are_per_library(library, mallory):
     other = make_library(owner=mallory, name="Other")
-    ours = get_or_create_tags(library, ["theme:face"])[0]
-    theirs = get_or_create_tags(other, ["theme:face"])[0]
+    ours = Tag.objects.for_names(library, ["theme:face"])[0]
+    theirs = Tag.objects.for_names(other, ["theme:face"])[0]
     assert ours.pk != theirs.pk
 
 
 def test_a_tag_list_that_is_not_strings_names_tags(library):
     with pytest.raises(ValidationError) as error:
-        get_or_create_tags(library, [{"name": "x"}])
+        Tag.objects.for_names(library, [{"name": "x"}])
     assert "tags" in error.value.message_dict
 
 
@@ -90,8 +90,8 @@ def test_merge_retags_every_object_once_and_deletes_the_source(text, bob, librar
 
 def test_merge_across_libraries_is_refused(library, mallory):
     other = make_library(owner=mallory, name="Other")
-    ours = get_or_create_tags(library, ["a"])[0]
-    theirs = get_or_create_tags(other, ["a"])[0]
+    ours = Tag.objects.for_names(library, ["a"])[0]
+    theirs = Tag.objects.for_names(other, ["a"])[0]
     with pytest.raises(ValidationError):
         merge_tags(ours, theirs)
     assert Tag.objects.count() == 2
@@ -100,7 +100,7 @@ def test_merge_across_libraries_is_refused(library, mallory):
 def test_autocomplete_matches_name_namespace_body_and_words_most_used_first(text, bob, library):
     make_annotation(text=text, creator=bob, quote="Mao", tags=["person:Mao Zedong"])
     make_annotation(text=text, creator=bob, quote="arrived", tags=["person:Mao Zedong"])
-    get_or_create_tags(library, ["Maoism", "person:Stalin", "theme:face"])
+    Tag.objects.for_names(library, ["Maoism", "person:Stalin", "theme:face"])
     assert [t.name for t in autocomplete(library, "mao")] == ["person:Mao Zedong", "Maoism"]
     assert [t.name for t in autocomplete(library, "person:")] == [
         "person:Mao Zedong",

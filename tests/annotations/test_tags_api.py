@@ -3,7 +3,6 @@ from __future__ import annotations
 import pytest
 
 from annotations.models import Tag, TagNamespace
-from annotations.tags import get_or_create_tags
 from tests.factories import make_annotation, make_text
 
 TAGS = "/api/tags/"
@@ -14,7 +13,7 @@ def tags(library, source, alice, bob):
     text = make_text(source=source, text="Mao met Stalin in Moscow.", imported_by=alice)
     make_annotation(text=text, creator=bob, quote="Mao", tags=["person:Mao Zedong"])
     make_annotation(text=text, creator=bob, quote="Moscow", tags=["place:Moscow", "Moskva"])
-    return {t.name: t for t in get_or_create_tags(library, ["person:Stalin", "theme:face"])} | {
+    return {t.name: t for t in Tag.objects.for_names(library, ["person:Stalin", "theme:face"])} | {
         t.name: t for t in Tag.objects.all()
     }
 
@@ -67,7 +66,7 @@ def test_a_bad_rename_is_400_naming_the_field(as_user, bob, tags):
 def test_merge_into_a_tag_of_another_library_is_400(as_user, bob, mallory, tags):
     from tests.factories import make_library
 
-    theirs = get_or_create_tags(make_library(owner=mallory, name="M"), ["x"])[0]
+    theirs = Tag.objects.for_names(make_library(owner=mallory, name="M"), ["x"])[0]
     response = as_user(bob).post(f"{TAGS}{tags['Moskva'].pk}/merge/", {"into": theirs.pk})
     assert response.status_code == 400 and "into" in response.json()
 

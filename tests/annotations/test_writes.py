@@ -13,15 +13,10 @@ from django.db.models import signals
 from django.test.utils import CaptureQueriesContext
 from simple_history.models import HistoricalRecords
 
-from annotations import search_index, writes
-from annotations.models import (
-    ANNOTATION_HISTORY,
-    Annotation,
-    SearchEntry,
-    SearchWord,
-    Tag,
-    Visibility,
-)
+from annotations import writes
+from annotations.models import ANNOTATION_HISTORY, Annotation, Tag, Visibility
+from search import index as search_index
+from search.models import SearchEntry, SearchWord
 from tests.factories import make_creator, make_source, make_text
 
 pytestmark = pytest.mark.skipif(
@@ -52,8 +47,8 @@ def create_both_ways(monkeypatch, **fields) -> tuple[Annotation, Annotation]:
     """(made by the ORM path, made by the one statement), from the same arguments."""
     with monkeypatch.context() as patched:
         patched.setattr(writes, "supported", lambda using: False)
-        by_orm = Annotation.objects.create_annotation(**fields)
-    fast = Annotation.objects.create_annotation(**fields)
+        by_orm = writes.create_annotation(**fields)
+    fast = writes.create_annotation(**fields)
     assert fast.pk != by_orm.pk
     return by_orm, fast
 
@@ -159,7 +154,7 @@ def test_the_instance_is_the_one_the_orm_would_give(monkeypatch, text, bob):
 
 
 def test_a_new_word_joins_the_librarys_vocabulary(text, bob):
-    Annotation.objects.create_annotation(text=text, creator=bob, start=0, end=6,
+    writes.create_annotation(text=text, creator=bob, start=0, end=6,
                                          comment="Zhdanovshchina", tags=["quokka"])  # fmt: skip
     words = set(
         SearchWord.objects.filter(library=text.source.library).values_list("word", flat=True)
@@ -171,7 +166,7 @@ def test_one_statement_writes_it(text, bob):
     """After the text is read: the tags, the source's creators and the one statement."""
     Tag.objects.create(library=text.source.library, name="theme:face")
     with CaptureQueriesContext(connection) as captured:
-        Annotation.objects.create_annotation(text=text, creator=bob, start=0, end=6,
+        writes.create_annotation(text=text, creator=bob, start=0, end=6,
                                              tags=["theme:face"])  # fmt: skip
     statements = [query["sql"] for query in captured.captured_queries]
     assert len(statements) == 3, statements
@@ -181,7 +176,7 @@ def test_one_statement_writes_it(text, bob):
 def test_with_the_index_disconnected_no_entry_is_written(text, bob):
     search_index.disconnect()
     try:
-        created = Annotation.objects.create_annotation(text=text, creator=bob, start=0, end=6)
+        created = writes.create_annotation(text=text, creator=bob, start=0, end=6)
     finally:
         search_index.connect()
     assert Annotation.history.filter(id=created.pk).count() == 1
@@ -199,7 +194,7 @@ def test_a_bad_tag_writes_nothing_and_leaves_the_transaction_usable(text, bob):
     counts = (Annotation.objects.count(), Tag.objects.count(), SearchEntry.objects.count())
     with transaction.atomic():
         with pytest.raises(ValidationError) as raised:
-            Annotation.objects.create_annotation(text=text, creator=bob, start=0, end=6,
+            writes.create_annotation(text=text, creator=bob, start=0, end=6,
                                                  tags=["fine", "  "])  # fmt: skip
         assert "tags" in raised.value.message_dict
         assert Annotation.objects.count() == counts[0]  # still usable: not marked for rollback
@@ -234,7 +229,7 @@ def receiver_name(receiver) -> str:
 
 def test_the_statement_stands_in_for_every_receiver_the_orm_path_triggers():
     """A receiver added later for annotations or their tags would be skipped on
-    PostgreSQL: this fails until `writes.STANDS_IN_FOR` (and the statement) take it in."""
+    PostgreSQL: this fails until `writes.stands_in_for()` (and the statement) take it in."""
     found = {
         "post_save": signals.post_save._live_receivers(Annotation),
         "m2m_changed": signals.m2m_changed._live_receivers(Annotation.tags.through),
@@ -244,4 +239,4 @@ def test_the_statement_stands_in_for_every_receiver_the_orm_path_triggers():
         signal: sorted(receiver_name(r) for group in receivers for r in group)
         for signal, receivers in found.items()
     }
-    assert names == {"pre_save": []} | {k: sorted(v) for k, v in writes.STANDS_IN_FOR.items()}
+    assert names == {"pre_save": []} | {k: sorted(v) for k, v in writes.stands_in_for().items()}

@@ -11,8 +11,8 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.urls import reverse
 
-from annotations.demo import load_demo_claims
-from annotations.models import Claim, Event, Evidence
+from annotations.claims.demo import load_demo_claims
+from annotations.claims.models import Claim, Event, Evidence
 from sources.models import Library
 from tests.factories import make_annotation, make_claim, make_source, make_text
 

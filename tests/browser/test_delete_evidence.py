@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.urls import reverse
 
 from annotations.models import Annotation
-from tests.annotations.test_delete_evidence import quoted  # noqa: F401 (fixture)
+from tests.annotations.claims.test_delete_evidence import quoted  # noqa: F401 (fixture)
 from tests.browser.test_annotate import open_source
 
 

@@ -23,9 +23,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import models
 from django.test import Client
 
-from sources import backup
 from sources.importers import import_text_revision
 from sources.metadata_import import import_metadata
+from sources.sharing import backup
 from tests.factories import make_annotation
 from tests.security.payloads import PAYLOADS, fitting
 from tests.security.world import World, all_routes, build_world, urls_for

@@ -8,8 +8,10 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.urls import reverse
 
-from sources import collab, jobs, tokens
-from sources.models import ApiToken, Invitation, InvitationState, JobKind
+from jobs import queue
+from sources.sharing import members, tokens
+from sources.sharing.jobs import BACKUP
+from sources.sharing.models import ApiToken, Invitation, InvitationState
 
 
 @pytest.fixture
@@ -26,7 +28,7 @@ def token(bob) -> ApiToken:
 
 @pytest.fixture
 def invitation(library, alice) -> Invitation:
-    return collab.invite(library, by=alice, who="newcomer@example.org", role="viewer")
+    return members.invite(library, by=alice, who="newcomer@example.org", role="viewer")
 
 
 def test_staff_see_tokens_without_their_hash(admin_client, token):
@@ -67,16 +69,16 @@ def test_staff_withdraw_a_pending_invitation_but_cannot_edit_it(admin_client, in
 
 
 def test_staff_see_jobs_without_their_files(admin_client, library, alice):
-    job = jobs.enqueue(JobKind.BACKUP, library=library, user=alice)
-    page = admin_client.get(reverse("admin:sources_job_change", args=[job.pk]))
+    job = queue.enqueue(BACKUP, library=library, user=alice)
+    page = admin_client.get(reverse("admin:jobs_job_change", args=[job.pk]))
     assert page.status_code == 200
     assert 'name="output"' not in page.content.decode()
-    assert admin_client.get(reverse("admin:sources_job_add")).status_code == 403
+    assert admin_client.get(reverse("admin:jobs_job_add")).status_code == 403
 
 
-@pytest.mark.parametrize("model", ["apitoken", "invitation", "job"])
+@pytest.mark.parametrize("model", ["sources_apitoken", "sources_invitation", "jobs_job"])
 def test_these_admin_pages_are_for_staff_only(client, alice, model):
     client.force_login(alice)
-    response = client.get(reverse(f"admin:sources_{model}_changelist"))
+    response = client.get(reverse(f"admin:{model}_changelist"))
     assert response.status_code == 302
     assert "/admin/login/" in response["Location"]

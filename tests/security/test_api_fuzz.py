@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from schemathesis import GenerationMode
 
-from sources import tokens
+from sources.sharing import tokens
 from tests.factories import (
     add_member,
     make_annotation,

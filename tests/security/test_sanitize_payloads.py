@@ -8,7 +8,7 @@ import time
 import pytest
 from bleach._vendor import html5lib  # the parser bleach itself uses: HTML5 as browsers parse it
 
-from sources.sanitize import (
+from core.sanitize import (
     ALLOWED_ATTRIBUTES,
     ALLOWED_PROTOCOLS,
     ALLOWED_TAGS,

@@ -17,8 +17,8 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.urls import URLPattern, URLResolver, get_resolver
 
-from sources import backup
 from sources.models import ImportRun, Library, Role, SourceLink
+from sources.sharing import backup
 from tests.factories import (
     add_member,
     make_annotation,
@@ -108,7 +108,7 @@ def build_world() -> World:
     claim = make_claim(library=library, creator=alice, statement=MARKERS["claim"])
     event = make_event(library=library, creator=alice, name=MARKERS["event"])
     evidence = make_evidence(claim=claim, annotation=shared, creator=alice)
-    from annotations.claims import link_event
+    from annotations.claims.claims import link_event
 
     claim_event = link_event(claim, event, relation="about")
     run = ImportRun.objects.create(
@@ -136,17 +136,17 @@ def build_world() -> World:
 def _job_objects(library: Library, owner) -> dict[str, list[Any]]:
     """A finished background job, where this installation has them."""
     try:
-        from sources import jobs
-        from sources.models import JobKind
+        from jobs import queue
+        from sources.sharing.jobs import BACKUP
     except ImportError:
         return {}
-    return {"job": [jobs.enqueue(JobKind.BACKUP, library=library, user=owner)]}
+    return {"job": [queue.enqueue(BACKUP, library=library, user=owner)]}
 
 
 def _collab_objects(library: Library, users: dict[str, Any]) -> dict[str, list[Any]]:
-    from sources import collab, tokens
+    from sources.sharing import members, tokens
 
-    invitation = collab.invite(library, by=users["alice"], who="carol@example.org", role="viewer")
+    invitation = members.invite(library, by=users["alice"], who="carol@example.org", role="viewer")
     token, _ = tokens.create_token(users["alice"], name="alice's script")
     return {"invitation": [invitation], "token": [token]}
 
@@ -273,7 +273,7 @@ def fingerprint(world: World, actor: Any = None) -> str:
     for part in backup.owned_models():
         for row in backup.rows_of(part, world.library).values():
             digest.update(json.dumps(row, sort_keys=True, default=str).encode())
-    from sources.models import ApiToken, Invitation
+    from sources.sharing.models import ApiToken, Invitation
 
     tokens = ApiToken.objects.exclude(user=actor) if actor else ApiToken.objects.all()
     for rows in (tokens, Invitation.objects.all()):

@@ -19,8 +19,8 @@ SOURCES_PATHS = {
 
 
 def sources_schema() -> dict:
-    """The OpenAPI schema of this app's endpoints alone, as `spectacular` builds it."""
-    patterns = [path("api/", include("sources.api_urls"))]
+    """The OpenAPI schema of this package's endpoints alone, as `spectacular` builds it."""
+    patterns = [path("", include("sources.urls"))]
     return SchemaGenerator(patterns=patterns).get_schema(request=None, public=True)
 
 

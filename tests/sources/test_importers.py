@@ -11,17 +11,17 @@ from pypdf import PdfReader, PdfWriter
 from reportlab.lib.pdfencrypt import StandardEncryption
 from reportlab.pdfgen import canvas
 
-from sources import importers, sanitize
+from core import sanitize
+from core.sanitize import render_markdown
+from core.uploads import UploadError, safe_file_name
+from sources import importers
 from sources.importers import (
     ENCODING_CHOICES,
     extract_text,
     import_text_revision,
     lookup_encoding,
-    safe_file_name,
 )
 from sources.models import SourceText
-from sources.sanitize import render_markdown
-from sources.uploads import UploadError
 from tests.factories import make_source
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "texts"

@@ -4,9 +4,9 @@ import pytest
 from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from core.uploads import UploadError
 from sources.metadata_import import detect_format, import_metadata, parse_records
 from sources.models import Creator, ImportRun, Source
-from sources.uploads import UploadError
 from tests.factories import make_source
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "metadata"

@@ -2,7 +2,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 
-from sources.dates import edtf_bounds
+from core.dates import edtf_bounds
 from sources.models import Library, Source, SourceText
 from tests.factories import make_source, make_text
 
@@ -97,7 +97,7 @@ def test_a_source_created_with_its_creators_is_indexed_once(library):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from annotations.models import SearchEntry
+    from search.models import SearchEntry
 
     people = [{"family": name} for name in ("Roshchin", "Fedorenko", "Shi Zhe")]
     with CaptureQueriesContext(connection) as queries:

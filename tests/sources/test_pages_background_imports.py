@@ -3,7 +3,7 @@
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from sources.models import Job, JobState
+from jobs.models import Job, JobState
 
 
 def test_a_large_text_upload_becomes_a_job_that_adds_the_revision(as_user, bob, source, settings):

@@ -11,7 +11,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.urls import reverse
 
-from sources.dates import edtf_bounds, is_edtf
+from core.dates import edtf_bounds, is_edtf
 from sources.metadata_import import import_metadata
 from sources.models import Source
 from tests.factories import make_source

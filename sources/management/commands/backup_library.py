@@ -7,8 +7,8 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from sources.backup import backup_file_name, write_archive
 from sources.models import Library
+from sources.sharing.backup import backup_file_name, write_archive
 
 
 class Command(BaseCommand):

@@ -1,7 +1,7 @@
 """Rebuild the text-reuse fingerprints of every source's current text (or one library's).
 
 Run it once after upgrading to a version that indexes texts for reuse detection, and
-after a change of `sources.reuse`'s word normalisation or shingle parameters. New texts
+after a change of `sources.reuse.detection`'s word normalisation or shingle parameters. New texts
 are indexed when they are imported; this command is not needed for them.
 """
 
@@ -14,7 +14,7 @@ from django.db import transaction
 from django.db.models import Max, OuterRef, Subquery
 
 from sources.models import Library, SourceText
-from sources.reuse import index_text
+from sources.reuse.detection import index_text
 
 
 class Command(BaseCommand):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from sources.backup import BackupError, restore_archive
+from sources.sharing.backup import BackupError, restore_archive
 
 
 class Command(BaseCommand):

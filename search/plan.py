@@ -1,0 +1,52 @@
+"""What the two search backends (`search.postgres`, `search.sqlite`) are given: a query made
+concrete for SQL (`Plan`), and what each gives back (`Fragment`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from search.query import TextQuery
+
+if TYPE_CHECKING:
+    from sources.models import Library
+
+
+@dataclass
+class Plan:
+    """A query made concrete for SQL: scope, column conditions and facet-token sets."""
+
+    text: TextQuery
+    libraries: dict[int, Library]  # the scope, by id: what hits name their library by
+    user_id: int | None
+    where: list[str] = field(default_factory=list)
+    params: list[Any] = field(default_factory=list)
+    facets: list[list[str]] = field(default_factory=list)  # AND of ORs
+    impossible: bool = False
+
+    @property
+    def library_ids(self) -> list[int]:
+        return sorted(self.libraries)
+
+    def add(self, sql: str, *params: Any) -> None:
+        self.where.append(sql)
+        self.params.extend(params)
+
+    def require(self, tokens_: list[str]) -> None:
+        """Rows must carry one of `tokens_` (none at all: nothing can match)."""
+        if tokens_:
+            self.facets.append(sorted(set(tokens_)))
+        else:
+            self.impossible = True
+
+
+@dataclass
+class Fragment:
+    """A backend's SQL for the text and facet conditions, and its rank expression."""
+
+    joins: str = ""
+    join_params: list[Any] = field(default_factory=list)
+    where: list[str] = field(default_factory=list)
+    params: list[Any] = field(default_factory=list)
+    rank: str = "0"
+    rank_params: list[Any] = field(default_factory=list)

@@ -1,0 +1,170 @@
+"""PostgreSQL full text for `search.engine`.
+
+The migration adds to the index table a generated column
+`document = to_tsvector('simple', terms) || to_tsvector('russian', terms)`: the `simple`
+half keeps every word as written (phrases, prefixes, exact names), the `russian` half
+stems, sending ASCII words to the English Snowball stemmer and Cyrillic ones to the
+Russian (that is what PostgreSQL's `russian` configuration does), so "treaties" finds
+"treaty" and "Сталина" finds "Сталин" whatever the language of the row. GIN indexes cover
+the document and the jsonb array of facet tokens; `pg_trgm` indexes the vocabulary for
+fuzzy words; a partial btree on claims' status (migration 0005) lets a status filter be
+combined with the full-text bitmap instead of being checked on every matching claim.
+`terms` is folded in Python already (case, accents, CJK bigrams).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.db import connection
+
+from search.plan import Fragment, Plan
+from search.query import Clause, TextQuery
+
+TABLE = "annotations_searchentry"
+# The GIN index of the document also holds each row's id block, `id / 16384` (migration
+# 0007). A ranking window starts at a block and is named by its blocks: each GIN scan (one
+# per block and library) then enters a frequent word's posting list at its block instead
+# of the whole list being decoded into a bitmap before the window cuts it ("soviet" in the
+# benchmark: 77,000 postings and 11 ms for the 1,300 in the window; now 3 ms).
+BLOCK = 16_384
+MAX_BLOCKS = 64  # beyond this many scans, one scan of the whole posting list costs less
+
+# --- the text query as a tsquery --------------------------------------------------------
+
+
+def _clause(clause: Clause) -> tuple[str, list[str]]:
+    if clause.is_phrase:
+        return "phraseto_tsquery('simple', %s)", [" ".join(clause.words)]
+    word = clause.words[0]
+    if clause.prefix:
+        return "to_tsquery('simple', %s)", [f"'{word}':*"]
+    # Often both halves are the same lexeme ('soviet' | 'soviet'): the planner would then
+    # count it twice and expect twice the matches, which the "about N" count shows.
+    simple, stemmed = "plainto_tsquery('simple', %s)", "plainto_tsquery('russian', %s)"
+    sql = f"(CASE WHEN {simple} = {stemmed} THEN {simple} ELSE {simple} || {stemmed} END)"
+    return sql, [word] * 5
+
+
+def _any(clauses: tuple[Clause, ...] | list[Clause]) -> tuple[str, list[str]]:
+    parts = [_clause(clause) for clause in clauses]
+    sql = " || ".join(part for part, _ in parts)
+    return f"({sql})", [p for _, params in parts for p in params]
+
+
+def tsquery(text: TextQuery) -> tuple[str, list[str]]:
+    """A SQL expression for the tsquery of the typed words ("" when nothing was typed)."""
+    parts = [_any(group) for group in text.groups]
+    if text.excluded:
+        sql, params = _any(text.excluded)
+        parts.append((f"!!{sql}", params))
+    return " && ".join(part for part, _ in parts), [p for _, params in parts for p in params]
+
+
+def fragment(found: Plan) -> Fragment:
+    result = Fragment()
+    sql, params = tsquery(found.text)
+    if sql:
+        result.joins = f"CROSS JOIN (SELECT {sql} AS tsq) q"
+        result.join_params = params
+        result.where.append("e.document @@ q.tsq")
+        if found.text.has_positive:
+            result.rank = "ts_rank(e.document, q.tsq)::float8"  # exact in Python and in cursors
+    single = [tokens[0] for tokens in found.facets if len(tokens) == 1]
+    if single:
+        result.where.append("e.facets @> %s::jsonb")
+        result.params.append(json.dumps(sorted(set(single))))
+    for tokens in found.facets:
+        if len(tokens) > 1:
+            result.where.append("e.facets ?| %s::text[]")
+            result.params.append(list(tokens))
+    return result
+
+
+def _by_blocks(text: TextQuery) -> bool:
+    """Whether a window is read by id blocks: for words and phrases, not for a prefix (GIN
+    collects all postings of a prefix before each scan, so one scan costs less than one
+    per block), nor without words to look for (no full-text index scan to cut)."""
+    clauses = [*text.positive_clauses(), *text.excluded]
+    return text.has_positive and not any(clause.prefix for clause in clauses)
+
+
+def window_floor(threshold: int, newest: int, text: TextQuery) -> int:
+    """A window's lower bound moved back to the start of its block where the window is
+    read by blocks: then the blocks alone say which rows are in it, and the planner has no
+    id range to read besides. Not where that would more than double the window (a very
+    frequent word's window spans fewer ids than a block): it keeps its bound as well."""
+    floor = threshold // BLOCK * BLOCK
+    if not _by_blocks(text) or threshold - floor > newest - threshold:
+        return threshold
+    return floor
+
+
+def window(threshold: int, text: TextQuery) -> tuple[str, list[Any]]:
+    """The rows from `threshold` on; for words, named by their id blocks (and the next
+    block, for rows added meanwhile) so that each GIN scan skips to its block."""
+    if not _by_blocks(text):
+        return "e.id >= %s", [threshold]
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT max(id) FROM {TABLE}")
+        newest = cursor.fetchone()[0] or threshold
+    blocks = list(range(threshold // BLOCK, newest // BLOCK + 2))
+    if len(blocks) > MAX_BLOCKS:
+        return "e.id >= %s", [threshold]
+    in_blocks = f"(e.id / {BLOCK}) = ANY(%s::bigint[])"
+    if threshold % BLOCK:  # a window not moved to its block (see `window_floor`)
+        return f"e.id >= %s AND {in_blocks}", [threshold, blocks]
+    return in_blocks, [blocks]
+
+
+# --- facets, vocabulary, maintenance ----------------------------------------------------
+
+
+def facet_counts_sql(sql: str) -> str:
+    """The statement counting facet tokens ('f', token, n) and years ('y', year, n) among
+    the rows `sql` selects (`e.facets, e.year`)."""
+    return f"""
+        WITH matched AS MATERIALIZED ({sql})
+        SELECT 'f', token, count(*) FROM matched,
+               jsonb_array_elements_text(matched.facets) AS token
+         WHERE left(token, 1) IN ('t', 'e', 'k') GROUP BY token
+        UNION ALL
+        SELECT 'y', year::text, count(*) FROM matched WHERE year IS NOT NULL GROUP BY year"""
+
+
+def entries_with_token(token: str) -> list[tuple[int | None, int | None]]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT annotation_id, claim_id FROM annotations_searchentry WHERE facets @> %s::jsonb",
+            [json.dumps([token])],
+        )
+        return cursor.fetchall()
+
+
+def similar_words(library_ids: list[int], word: str, limit: int) -> list[str]:
+    """The library vocabulary's words nearest `word` by trigram similarity (pg_trgm)."""
+    if not library_ids:
+        return []
+    marks = ", ".join(["%s"] * len(library_ids))
+    sql = f"""SELECT word FROM annotations_searchword
+               WHERE library_id IN ({marks}) AND word %% %s
+               GROUP BY word ORDER BY max(similarity(word, %s)) DESC, word LIMIT %s"""
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*library_ids, word, word, limit])
+        return [row[0] for row in cursor.fetchall()]
+
+
+def estimate(sql: str, params: list[Any]) -> int:
+    """How many rows the planner expects `sql` to return: costs a plan, reads no rows."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
+        plan = cursor.fetchone()[0]
+    plan = json.loads(plan) if isinstance(plan, str) else plan
+    return int(plan[0]["Plan"]["Plan Rows"])
+
+
+def optimize() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE annotations_searchentry")
+        cursor.execute("ANALYZE annotations_searchword")

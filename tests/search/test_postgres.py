@@ -1,0 +1,87 @@
+"""What only PostgreSQL's backend does: the planner's estimates must be worth showing, and
+a ranking window is named by the id blocks its GIN index can skip to."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.utils.datastructures import MultiValueDict
+
+from search import postgres as search_pg
+from search.models import SearchEntry
+from search.query import parse_params
+
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL full text only"),
+]
+
+
+def tsquery_text(typed: str) -> str:
+    sql, params = search_pg.tsquery(parse_params(MultiValueDict({"q": [typed]})).text)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT ({sql})::text", params)
+        return cursor.fetchone()[0]
+
+
+def test_a_word_that_stems_to_itself_is_asked_for_once():
+    """'soviet' | 'soviet' would make the planner expect twice the matches ("about N")."""
+    assert tsquery_text("soviet") == "'soviet'"
+
+
+def test_a_word_with_another_stem_is_asked_for_both_ways():
+    assert tsquery_text("treaties") == "'treaties' | 'treati'"
+    assert tsquery_text("Сталина") == "'сталина' | 'сталин'"
+
+
+def text(typed: str):
+    return parse_params(MultiValueDict({"q": [typed]})).text
+
+
+def window(typed: str, threshold: int) -> tuple[str, list]:
+    return search_pg.window(threshold, text(typed))
+
+
+BLOCK = search_pg.BLOCK
+
+
+def test_a_window_of_words_starts_at_an_id_block():
+    assert search_pg.window_floor(3 * BLOCK + 5, 5 * BLOCK, text("soviet")) == 3 * BLOCK
+
+
+def test_a_window_that_rounding_would_more_than_double_keeps_its_bound():
+    assert search_pg.window_floor(3 * BLOCK + 500, 3 * BLOCK + 900, text("the")) == 3 * BLOCK + 500
+
+
+@pytest.mark.parametrize("typed", ["negotiat*", ""])
+def test_a_window_without_blocks_starts_where_it_was_placed(typed):
+    """A prefix, or no words at all: the window is read as an id range, as placed."""
+    assert search_pg.window_floor(3 * BLOCK + 5, 5 * BLOCK, text(typed)) == 3 * BLOCK + 5
+
+
+def test_a_window_of_words_is_named_by_its_blocks_up_to_the_next():
+    newest = SearchEntry.objects.create(key="n:1", kind="source", library_id=1, body="", terms="")
+    sql, params = window("soviet treaty", search_pg.BLOCK)
+    assert sql == f"(e.id / {search_pg.BLOCK}) = ANY(%s::bigint[])"
+    assert params == [list(range(1, newest.pk // search_pg.BLOCK + 2))]
+
+
+def test_a_window_not_at_a_block_is_named_by_its_bound_and_its_blocks(monkeypatch):
+    newest = SearchEntry.objects.create(key="n:1", kind="source", library_id=1, body="", terms="")
+    monkeypatch.setattr(search_pg, "BLOCK", newest.pk + 1)
+    sql, params = window("soviet", newest.pk)
+    assert sql == f"e.id >= %s AND (e.id / {newest.pk + 1}) = ANY(%s::bigint[])"
+    assert params == [newest.pk, [0, 1]]
+
+
+@pytest.mark.parametrize("typed", ["negotiat*", "soviet -negot*"])
+def test_a_prefix_window_is_one_id_range(typed):
+    """GIN collects a prefix's postings before every scan: one scan, not one per block."""
+    assert window(typed, search_pg.BLOCK) == ("e.id >= %s", [search_pg.BLOCK])
+
+
+def test_a_window_of_too_many_blocks_is_one_id_range(monkeypatch):
+    monkeypatch.setattr(search_pg, "BLOCK", 1)
+    monkeypatch.setattr(search_pg, "MAX_BLOCKS", 1)
+    SearchEntry.objects.create(key="n:1", kind="source", library_id=1, body="", terms="")
+    assert window("soviet", 1) == ("e.id >= %s", [1])
