@@ -38,9 +38,10 @@ run: demo ## Install, migrate, load the demo and serve http://127.0.0.1:8000/
 	@echo ""
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
-lint: install ## ruff check, ruff format --check, makemigrations --check
+lint: install ## ruff check, ruff format --check, the layering (lint-imports), makemigrations --check
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-cache
 	$(BIN)/python manage.py makemigrations --check --dry-run
 
 format: install ## Format the code with ruff
