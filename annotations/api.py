@@ -10,6 +10,8 @@ editing one annotation never overwrite each other silently.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import PermissionDenied
@@ -21,6 +23,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import APIException
 from rest_framework.exceptions import ValidationError as DRFValidationError
 from rest_framework.parsers import JSONParser
 from rest_framework.permissions import SAFE_METHODS
@@ -56,7 +59,7 @@ from annotations.serializers import (
     W3CPageQuerySerializer,
     etag_for,
 )
-from annotations.writes import create_annotation
+from annotations.writes import DeletedMeanwhile, create_annotation
 from core.api import BoundedLimitOffsetPagination, django_errors_as_400, validated_query
 from core.versioning import not_modified, require_if_match
 from sources.access import role_in_library
@@ -89,6 +92,21 @@ class AnnotationPagination(BoundedLimitOffsetPagination):
 
     default_limit = 100
     max_limit = 5000
+
+
+class Conflict(APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "conflict"
+
+
+@contextmanager
+def deletion_as_conflict() -> Iterator[None]:
+    """409 when what is being written on was deleted by someone else meanwhile (the
+    transaction is rolled back: nothing of the write remains)."""
+    try:
+        yield
+    except DeletedMeanwhile as error:
+        raise Conflict(str(error)) from None
 
 
 def wants_jsonld(request: Request) -> bool:
@@ -220,7 +238,7 @@ class AnnotationViewSet(WritesInATransaction, viewsets.GenericViewSet):
 
     def create(self, request: Request) -> Response:
         fields = self.new_annotation_fields(request)
-        with django_errors_as_400():
+        with django_errors_as_400(), deletion_as_conflict():
             created = create_annotation(creator=request.user, hold_tags=True, **fields)
         # Represented as created, not read back: its text, library, tags and the creator's
         # role are at hand (and `annotations_for` would find exactly this row).
@@ -387,7 +405,8 @@ class AnnotationImportView(APIView):
         text = get_text_for_user(request.user, text_pk, write=True)
         with django_errors_as_400():
             items, visibility = w3c.import_items(request.data)
-        outcomes = w3c.import_annotations(text, items, request.user, visibility=visibility)
+        with deletion_as_conflict():
+            outcomes = w3c.import_annotations(text, items, request.user, visibility=visibility)
         created = sum(1 for outcome in outcomes if outcome["status"] == "created")
         return Response(
             {
@@ -420,7 +439,9 @@ def library_for(user: AnyUser, value: str, *, write: bool = False) -> Library:
 @extend_schema_view(list=extend_schema(parameters=[TagQuerySerializer]))
 class TagViewSet(viewsets.GenericViewSet):
     """A library's tags: autocomplete (`?library=…&q=mao`), rename (PATCH `name`; merges when
-    the new name exists), merge, delete. Matching is case-insensitive."""
+    the new name exists), merge, delete. Matching is case-insensitive. Only the tags the
+    user may see (`Tag.objects.visible_to`), with uses counted over what they may see; a
+    change that meets another one made a moment ago answers 409 saying what to do."""
 
     serializer_class = TagSerializer
     lookup_value_converter = "int"
@@ -432,7 +453,9 @@ class TagViewSet(viewsets.GenericViewSet):
     def list(self, request: Request) -> Response:
         query = validated_query(TagQuerySerializer, request)
         library = library_for(request.user, query["library"])
-        found = tagging.autocomplete(library, query.get("q", ""), limit=query["limit"])
+        found = tagging.autocomplete(
+            library, request.user, query.get("q", ""), limit=query["limit"]
+        )
         return Response(self.represent(found, many=True))
 
     def retrieve(self, request: Request, pk: int) -> Response:
@@ -454,7 +477,8 @@ class TagViewSet(viewsets.GenericViewSet):
         tag = get_tag_for_user(request.user, pk, write=True)
         body = TagMergeSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        into = Tag.objects.filter(library=tag.library, pk=body.validated_data["into"]).first()
+        tags = Tag.objects.visible_to(request.user).filter(library=tag.library)
+        into = tags.filter(pk=body.validated_data["into"]).first()
         if into is None:
             raise DRFValidationError({"into": ["No such tag in this library."]})
         return Response(self.represent(tagging.merge_tags(tag, into)))
@@ -486,6 +510,11 @@ class TagViewSet(viewsets.GenericViewSet):
             defaults={"colour": params["colour"].lower()},
         )
         return Response({"library": library.slug, "namespace": row.namespace, "colour": row.colour})
+
+    def handle_exception(self, exc: Exception) -> Response:
+        if isinstance(exc, tagging.TagConflict):  # nothing was written: the savepoint rolled back
+            return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
+        return super().handle_exception(exc)
 
     def represent(self, tags: Any, *, many: bool = False) -> Any:
         items = list(tags) if many else [tags]

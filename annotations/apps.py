@@ -11,8 +11,10 @@ class AnnotationsConfig(PackageConfig):
         super().ready()
         from annotations import history, jobs, signals
         from annotations.claims import history as claim_history
+        from annotations.claims import jobs as claim_jobs
 
         signals.connect()
         history.register()
         claim_history.register()
         jobs.register()
+        claim_jobs.register()

@@ -15,6 +15,13 @@ A package that keeps rows of its own for every new annotation, written by signal
 on the ORM path, joins the statement as a `Companion` (`register_companion`, called from its
 app's `ready()`): the search index adds its entry and the entry's new words. This module
 knows nothing of them; the statement stands in for exactly the receivers they name.
+
+A source deleted while an annotation (or evidence, `hold`) is written on it: a deletion
+locks the source's row FOR UPDATE before it gathers what goes with it, and a write here
+holds the row FOR KEY SHARE (the statement takes it before it inserts anything). So either
+the deletion waits and takes the new rows with it, or the write waits and finds the source
+gone: DeletedMeanwhile, which the API answers with 409. Never a foreign key broken at
+commit (a 500 for one of the two). SQLite runs one writer at a time: nothing to lock.
 """
 
 from __future__ import annotations
@@ -25,7 +32,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import connections, router, transaction
-from django.db.models import Field
+from django.db.models import Field, Model
 from django.utils import timezone
 
 from annotations.models import (
@@ -40,7 +47,7 @@ from annotations.models import (
 )
 from core import batching
 from core.rows import fetch, quoter
-from sources.models import SourceText
+from sources.models import Source, SourceText
 
 # The receivers that the ORM path triggers and this statement stands in for (with those its
 # companions name); a test fails if another appears, so that a new receiver is not silently
@@ -49,6 +56,17 @@ STANDS_IN_FOR = {
     "post_save": ["simple_history.models.HistoricalRecords.post_save"],
     "m2m_changed": ["simple_history.models.HistoricalRecords.m2m_changed"],
 }
+
+
+class DeletedMeanwhile(Exception):
+    """What a write was for (its source, highlight, claim) was deleted by someone else while
+    it was being written; nothing was written. `str()` says what to do."""
+
+    def __init__(self, what: str, doing: str) -> None:
+        super().__init__(
+            f"The {what} was deleted while {doing}; nothing was saved. Reload to see what is left."
+        )
+        self.what = what
 
 
 @dataclass(frozen=True)
@@ -168,7 +186,11 @@ def insert_new(annotation: Annotation, tags: list[Tag], using: str) -> None:
     prepared.append([tag.pk for tag in tags])
     for companion in companions:
         prepared += companion.values(annotation, tags, connection)
-    ((pk,),) = fetch(using, statement.sql, prepared)
+    prepared.append(annotation.text.source_id)  # held FOR KEY SHARE before the inserts
+    rows = fetch(using, statement.sql, prepared)
+    if not rows:  # the source was deleted first: what was inserted is rolled back
+        raise DeletedMeanwhile("source", "the annotation was being saved")
+    ((pk,),) = rows
     annotation.pk = pk
     annotation._state.adding, annotation._state.db = False, using
 
@@ -211,6 +233,9 @@ def _statement(using: str, companions: tuple[str, ...]) -> _Insert:
     recorded.append(tags_history._meta.get_field("history").column)
 
     others = "".join(f",\n{_companions[name].sql(using, pk)}" for name in companions)
+    # A one-time filter: PostgreSQL locks the source (or finds it gone) before it runs the
+    # inserts, which then still run to their end but return no row if it is gone.
+    source_id = table(Source, Source._meta.pk.name)
     sql = f"""
 WITH a AS (
   INSERT INTO {table(Annotation)} ({columns(fields)}) VALUES ({marks(len(fields))})
@@ -231,5 +256,35 @@ WITH a AS (
   SELECT {", ".join("t." + quote(f.column) for f in through_fields)}, h.{history_pk}
   FROM t, h
 ){others}
-SELECT a.{pk} FROM a"""
+SELECT a.{pk} FROM a
+WHERE EXISTS (SELECT 1 FROM {table(Source)} WHERE {source_id} = %s FOR KEY SHARE)"""
     return _Insert(sql, fields, history_fields)
+
+
+def hold(
+    text_id: int,
+    also: list[tuple[type[Model], int, str]],
+    *,
+    doing: str,
+    using: str | None = None,
+) -> None:
+    """Hold the source of text `text_id` FOR KEY SHARE until the transaction ends, then
+    each row of `also` (`(model, pk, what)`): a deletion of any of them, which locks it FOR
+    UPDATE first, waits for this write to commit and then deletes what it wrote too.
+    DeletedMeanwhile naming the first found gone. One statement; PostgreSQL only."""
+    using = using or router.db_for_write(Source)
+    if not supported(using):
+        return
+    q = quoter(using)
+    text_source = (
+        f"(SELECT {q(SourceText, 'source')} FROM {q(SourceText)} WHERE {q(SourceText, 'id')} = %s)"
+    )
+    locks = [f"(SELECT 1 FROM {q(Source)} WHERE {q(Source, 'id')} = {text_source} FOR KEY SHARE)"]
+    locks += [
+        f"(SELECT 1 FROM {q(model)} WHERE {q(model, model._meta.pk.name)} = %s FOR KEY SHARE)"
+        for model, _, _ in also
+    ]
+    ((*found,),) = fetch(using, f"SELECT {', '.join(locks)}", [text_id, *(pk for _, pk, _ in also)])
+    for what, held in zip(["source", *(what for _, _, what in also)], found, strict=True):
+        if held is None:
+            raise DeletedMeanwhile(what, doing)

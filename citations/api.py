@@ -25,20 +25,26 @@ from rest_framework.views import APIView
 from annotations.access import get_annotation_for_user
 from annotations.claims.access import get_claim_for_user
 from citations import engine, exports
+from citations.jobs import EXPORT
 from citations.notes import NOTES_CONTENT_TYPES, NOTES_FORMAT_NAMES
 from citations.options import (
     CITATION_FORMATS,
     CONTENTS,
     FORMAT_NAMES,
+    ExportOptions,
     citation_options,
     export_file,
     export_options,
+    job_params,
     locator_option,
+    runs_as_job,
     search_styles,
 )
 from citations.passages import cite_annotation, cite_claim
-from citations.selection import ExportRequestError, select_from_params
+from citations.selection import ExportRequestError, Selection, select_from_params
 from core.api import IdField
+from jobs import queue
+from jobs.api import accepted
 from sources.access import get_source_for_user
 
 ATTRIBUTION_URL = "https://citationstyles.org/"
@@ -200,6 +206,11 @@ FILE_TYPES = {
 }
 EXPORT_RESPONSES = {
     **{(200, media_type): OpenApiTypes.BINARY for media_type in FILE_TYPES},
+    202: OpenApiResponse(
+        description="A formatted export of more than EXPORT_JOB_THRESHOLD sources (1,000 by "
+        "default): the job that makes the file, its status (Location) and, once done, its "
+        "download_url."
+    ),
     400: BAD_REQUEST,
     404: NOT_FOUND,
 }
@@ -233,7 +244,18 @@ class ExportView(CitationAPIView):
         with request_errors_as_400():
             options = export_options(data)
             selection = select_from_params(request.user, data)
+            if runs_as_job(selection, options):
+                return self.enqueue(request, selection, options)
             return export_file(request.user, selection, options).response()
+
+    def enqueue(self, request: Request, selection: Selection, options: ExportOptions) -> Any:
+        """A large formatted export: 202 and the job that makes the file (its `download_url`
+        appears in the status once it is done)."""
+        if not request.user.is_authenticated:
+            raise ExportRequestError("library", "Sign in to export this many sources.")
+        params = job_params(selection, options)
+        job = queue.enqueue(EXPORT, library=selection.library, user=request.user, **params)
+        return accepted(request, job)
 
 
 class SourceCitationView(CitationAPIView):

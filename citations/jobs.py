@@ -52,10 +52,12 @@ def export_job(job: Job, progress: Progress) -> dict:
         sources = sources.filter(pk__in=params["sources"])
     total = sources.count()
     progress.start(total + 1, f"Collecting {total} sources")
-    items = []
+    found = {}
     for number, source in enumerate(sources.prefetch_related("creators").iterator(500), 1):
-        items.append(csl.source_to_csl(source))
+        found[source.pk] = csl.source_to_csl(source)
         progress.advance(number)
+    # In the order the selection gave (a search's results, notes numbered in that order).
+    items = [found[pk] for pk in params["sources"] or found if pk in found]
     progress.advance(total, "Formatting the export")
     options = {key: params[key] for key in ("style", "locale", "content", "title")}
     try:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpResponse
 from django.utils.http import content_disposition_header
 
@@ -186,16 +187,20 @@ def preview(
     user: Any, selection: Selection, options: ExportOptions, *, limit: int
 ) -> dict[str, Any]:
     """What a preview page shows: the research-notes document as an HTML fragment, or the
-    first `limit` formatted entries (bibliography or notes) and how many there are."""
+    first `limit` formatted entries (bibliography or notes) and how many there are. A
+    selection too large to format in a request is previewed from its first
+    EXPORT_JOB_THRESHOLD sources (`sampled` says how many of how many)."""
     style = {"style": options.style, "locale": options.locale}
     if options.content == "document":
         doc = notes.build_notes_document(user, selection, **style)
         return {"document": notes.notes_html_body(doc)}
+    items = selection.items[: settings.EXPORT_JOB_THRESHOLD]
+    sampled = (len(items), len(selection.items)) if len(items) < len(selection.items) else None
     if options.content == "notes":
-        rendered = engine.render_notes([engine.Citation(i) for i in selection.items], **style)
+        rendered = engine.render_notes([engine.Citation(i) for i in items], **style)
         entries = [full for full, _ in rendered]
     else:
-        entries = engine.render_bibliography(selection.items, **style)
+        entries = engine.render_bibliography(items, **style)
     # A style may leave an item out of the bibliography (Chicago: personal communications,
     # manuscripts held in no archive): it renders as an empty entry.
     printed = [entry for entry in entries if entry.strip()]
@@ -203,4 +208,38 @@ def preview(
         "entries": printed[:limit],
         "total": len(printed),
         "omitted": len(entries) - len(printed),
+        "sampled": sampled,
+    }
+
+
+# --- Large exports ---------------------------------------------------------------------
+
+
+def runs_as_job(selection: Selection, options: ExportOptions) -> bool:
+    """Is this export too long for a request? Formatting runs pandoc over every entry the
+    first time (~1.3 ms each); files of data (CSL-JSON, BibTeX, RIS) are written in
+    milliseconds, and a research-notes document is bounded by its number of quotations."""
+    formatted = options.fmt in exports.FORMATTED and options.content != "document"
+    return formatted and len(selection.sources) > settings.EXPORT_JOB_THRESHOLD
+
+
+def job_params(selection: Selection, options: ExportOptions) -> dict[str, Any]:
+    """What `citations.jobs.export_job` needs to write the same file later. A large export
+    is of one library: its sources, or the ones the selection picked in it."""
+    if selection.library is None:
+        raise ExportRequestError(
+            selection.kind if selection.kind in ("sources", "search") else "library",
+            f"Exports of more than {settings.EXPORT_JOB_THRESHOLD:,} sources are made in the "
+            "background for one library at a time; export each library on its own.",
+        )
+    picked = None if selection.kind == "library" else [s.pk for s in selection.sources]
+    name = selection.name if options.content == "bibliography" else f"{selection.name} notes"
+    return {
+        "format": options.fmt,
+        "content": options.content,
+        "style": options.style,
+        "locale": options.locale,
+        "title": f"{CONTENTS[options.content].split(':')[0]}: {selection.name}",
+        "name": name,
+        "sources": picked,
     }

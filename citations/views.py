@@ -12,12 +12,13 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
 from annotations.access import get_annotation_for_user
 from annotations.claims.access import get_claim_for_user
 from citations import engine, exports
+from citations.jobs import EXPORT
 from citations.notes import NOTES_FORMAT_NAMES
 from citations.options import (
     CONTENTS,
@@ -26,13 +27,22 @@ from citations.options import (
     citation_options,
     export_file,
     export_options,
+    job_params,
     locator_option,
     preview,
+    runs_as_job,
 )
 from citations.passages import Locator, cite_annotation, cite_claim, pandoc_citation
-from citations.selection import SELECTION_FIELDS, ExportRequestError, select_from_params
+from citations.selection import (
+    SELECTION_FIELDS,
+    ExportRequestError,
+    Selection,
+    select_from_params,
+)
 from citations.templatetags.citation_export import SEARCH_EXPORT_FORMATS
 from core.http import login_if_hidden
+from jobs import queue
+from jobs.models import Job
 from search.engine import require_libraries, result_source_ids
 from search.query import parse_params
 from sources.access import get_source_for_user
@@ -86,12 +96,26 @@ def export_page(request: HttpRequest) -> HttpResponse:
 @require_GET
 @login_if_hidden
 def export_download(request: HttpRequest) -> HttpResponse:
+    """The file, or for a large formatted export the job that makes it (its page shows the
+    progress and offers the file). A GET that starts a job is safe to repeat: each click
+    is a new job of the same export."""
     try:
         selection = select_from_params(request.user, request.GET)
         options = export_options(request.GET)
+        if runs_as_job(selection, options):
+            return redirect(_enqueue_export(request, selection, options))
         return export_file(request.user, selection, options).response()
     except ExportRequestError as error:
         return _render_form(request, errors={error.field: error.message}, status=400)
+
+
+def _enqueue_export(request: HttpRequest, selection: Selection, options: ExportOptions) -> Job:
+    if not request.user.is_authenticated:
+        raise ExportRequestError(
+            "library", "Sign in to export this many sources: it is made in the background."
+        )
+    params = job_params(selection, options)
+    return queue.enqueue(EXPORT, library=selection.library, user=request.user, **params)
 
 
 @require_GET

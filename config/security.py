@@ -1,12 +1,20 @@
 """Security glue that settings and urls point to: the login throttle's backend, the
-error handlers that never show a stack trace, and the checks that keep a value no database
-column can hold (a NUL character, a number past 64 bits) from reaching a query."""
+password reset form that answers alike for any address, the error handlers that never show
+a stack trace, and the checks that keep a value no database column can hold (a NUL
+character, a number past 64 bits) from reaching a query."""
 
 from __future__ import annotations
 
 import logging
+import threading
+from collections.abc import Iterable
+from typing import Any
 
 from axes.backends import AxesStandaloneBackend
+from django.contrib.auth import get_user_model
+from django.contrib.auth.forms import PasswordResetForm
+from django.core.mail import EmailMessage, EmailMultiAlternatives
+from django.core.signals import request_finished
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template import loader
 from django.template.exceptions import TemplateDoesNotExist
@@ -27,6 +35,69 @@ class LoginThrottleBackend(AxesStandaloneBackend):
         if request is None:
             return None
         return super().authenticate(request, *args, **kwargs)
+
+
+class SameTimePasswordResetForm(PasswordResetForm):
+    """Django's password reset, answering in the same time whether or not the address is
+    registered, so that the answer does not tell (it took 16 times longer for a registered
+    one: the mail was sent in the request).
+
+    The same work for both: when nobody may reset a password with the address, a stand-in
+    user (never saved) gets a token and a rendered mail that is then dropped. And no mail
+    is sent in the request: a real one goes after the response (`send_after_response`)."""
+
+    stand_in = False
+
+    def get_users(self, email: str) -> Iterable[Any]:
+        users = list(super().get_users(email))
+        self.stand_in = not users
+        return users or [stand_in_user(email)]
+
+    def send_mail(
+        self,
+        subject_template_name: str,
+        email_template_name: str,
+        context: dict[str, Any],
+        from_email: str | None,
+        to_email: str,
+        html_email_template_name: str | None = None,
+    ) -> None:
+        # Rendered as Django's own send_mail renders it; only the sending moves.
+        subject = "".join(loader.render_to_string(subject_template_name, context).splitlines())
+        body = loader.render_to_string(email_template_name, context)
+        message = EmailMultiAlternatives(subject, body, from_email, [to_email])
+        if html_email_template_name is not None:
+            html = loader.render_to_string(html_email_template_name, context)
+            message.attach_alternative(html, "text/html")
+        if not self.stand_in:
+            send_after_response(message)
+
+
+def stand_in_user(email: str) -> Any:
+    """An unsaved active user with the address and an unusable password: what a token and
+    a mail are made for when nobody has the address."""
+    user = get_user_model()(is_active=True, **{get_user_model().get_email_field_name(): email})
+    user.set_unusable_password()
+    return user
+
+
+def send_after_response(message: EmailMessage) -> None:
+    """Send `message` once the response has been handed over (request_finished), from a
+    thread of its own: not even a server that finishes the request before the client has
+    read the answer (Django's test client does) waits for the mail server."""
+
+    def start(**kwargs: Any) -> None:
+        request_finished.disconnect(start)
+        threading.Thread(target=_send, args=(message,), name="password-reset-mail").start()
+
+    request_finished.connect(start, weak=False)
+
+
+def _send(message: EmailMessage) -> None:
+    try:
+        message.send()
+    except Exception:  # the mail server is down: logged, as Django's own form does
+        logger.exception("A password reset mail could not be sent.")
 
 
 def wants_json(request: HttpRequest) -> bool:

@@ -284,6 +284,17 @@ SESSION_ENGINE = (
 MAX_UPLOAD_BYTES = env_int("MAX_UPLOAD_BYTES", 20 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_UPLOAD_BYTES + 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+# What one text revision may become, whatever its format (sources/importers.py): reading
+# stops, with a 413 naming the limit, as soon as one is passed. A 27 KB PDF can hold 192
+# million characters (pages sharing one content stream), 4 KB inflate to 2 GB.
+MAX_TEXT_CHARS = env_int("MAX_TEXT_CHARS", 5_000_000)  # any format
+MAX_PDF_PAGE_CHARS = env_int("MAX_PDF_PAGE_CHARS", 100_000)
+MAX_PDF_PAGE_BYTES = env_int("MAX_PDF_PAGE_BYTES", 4 * 1024 * 1024)  # decompressed content
+MAX_PDF_EXPANSION = env_int("MAX_PDF_EXPANSION", 20)  # content read, × the file's size
+PDF_READ_SECONDS = env_int("PDF_READ_SECONDS", 60)
+MAX_HTML_ELEMENTS = env_int("MAX_HTML_ELEMENTS", 250_000)  # about 1 KB each, parsed
+# HTML and Markdown (comments too) nested deeper are not rendered (core/sanitize.py).
+MAX_NESTING_DEPTH = env_int("MAX_NESTING_DEPTH", 200)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -353,6 +364,12 @@ CONTENT_SECURITY_POLICY = {
 # keeps a stranger from locking a colleague out by typing their name.
 AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_LOCKOUT_MINUTES", 15))
+# API tokens likewise (sources/sharing/tokens.py), per address: after this many refused
+# keys within the window, every token from that address gets 429 until the window passes.
+API_TOKEN_FAILURE_LIMIT = env_int("API_TOKEN_FAILURE_LIMIT", AXES_FAILURE_LIMIT)
+API_TOKEN_LOCKOUT_MINUTES = env_int(
+    "API_TOKEN_LOCKOUT_MINUTES", env_int("LOGIN_LOCKOUT_MINUTES", 15)
+)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
@@ -371,7 +388,18 @@ TASK_QUEUE = env_choice("TASK_QUEUE", "inline", ("inline", "celery"))
 # The Celery application jobs are sent to (built in config/celery.py, which jobs cannot import).
 JOBS_CELERY_APP = "config.celery.app"
 JOB_THRESHOLD_BYTES = env_int("JOB_THRESHOLD_BYTES", 1_000_000)
+# A metadata file of more records than this is imported by a job too, however small
+# (3,000 CSL-JSON records took about a minute in the request).
+JOB_THRESHOLD_RECORDS = env_int("JOB_THRESHOLD_RECORDS", 500)
+# An HTML or Markdown text making more elements than this is imported by a job too: bleach
+# cleans about 20,000 a second.
+JOB_THRESHOLD_ELEMENTS = env_int("JOB_THRESHOLD_ELEMENTS", 20_000)
 JOB_MAX_ATTEMPTS = env_int("JOB_MAX_ATTEMPTS", 3)
+# Formatted exports (bibliographies, notes) of more sources than this run as background jobs:
+# pandoc takes ~1.3 ms per entry the first time, so 1,000 stay within a request's budget.
+EXPORT_JOB_THRESHOLD = env_int("EXPORT_JOB_THRESHOLD", 1_000)
+# A library's provenance document (sources + claims past this) is written by a job too.
+PROVENANCE_JOB_THRESHOLD = env_int("PROVENANCE_JOB_THRESHOLD", 2_000)
 JOB_TIME_LIMIT = env_int("JOB_TIME_LIMIT", 3600)
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "redis://127.0.0.1:6379/0")
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True

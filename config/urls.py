@@ -3,11 +3,13 @@ be taken for another's: tests/config/test_urls.py checks every order), and the s
 ones (health, admin, sign-in, the API's root, schema and docs)."""
 
 from django.contrib import admin
+from django.contrib.auth.views import PasswordResetView
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import APIRootView
 
 from config import health
+from config.security import SameTimePasswordResetForm
 
 # Any order resolves every route to the same view (tests/config/test_urls.py); this one tries
 # the busiest routes, the annotation API's, first: resolving /api/annotations/<id>/ costs
@@ -25,6 +27,12 @@ API_ROOT = {
 urlpatterns = [
     path("health/", health.health, name="health"),
     path("admin/", admin.site.urls),
+    # The same answer, in the same time, for a registered address and an unknown one.
+    path(
+        "accounts/password_reset/",
+        PasswordResetView.as_view(form_class=SameTimePasswordResetForm),
+        name="password_reset",
+    ),
     path("accounts/", include("django.contrib.auth.urls")),
     path("api/", APIRootView.as_view(api_root_dict=API_ROOT), name="api-root"),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

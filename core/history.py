@@ -10,6 +10,11 @@ What a model's history shows and how it is reverted is registered by the package
 it (`track`; `sources.history`, `annotations.history`, `annotations.claims.history`), and a
 package may add the records of its own rows to another's history (`also_show`: the claims
 an annotation is evidence for). core imports none of them.
+
+Everything is read as a viewer may see it: a package's `also_show` records receive the
+viewer and return only what they may see; a related object named in a change (a claim, a
+highlight, a parent event) is shown by name only if its model's `visible_to(viewer)`
+includes it, as "(not shown)" otherwise; a model without `visible_to` (users) is named.
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import Any
 
-from django.core.exceptions import ObjectDoesNotExist, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -30,6 +35,7 @@ from simple_history.models import HistoricalRecords
 MAX_ENTRIES = 300
 VALUE_MAX_CHARS = 600
 ACTIONS = {"+": "created", "~": "changed", "-": "deleted"}
+HIDDEN = "(not shown)"  # a related row the viewer may not see
 
 
 @dataclass
@@ -120,18 +126,18 @@ def acting_as(user: Any) -> Iterator[None]:
 # --- reading ----------------------------------------------------------------------------
 
 
-def entries(obj: models.Model, *, can_revert: bool = False, viewer: Any = None) -> list[Entry]:
+def entries(obj: models.Model, *, viewer: Any, can_revert: bool = False) -> list[Entry]:
     """The object's history and its parts', newest first, as `viewer` may see them."""
     groups = versions(obj)
     label = label_of(obj)
     result = []
     for index, group in enumerate(groups):
         older = groups[index + 1][0] if index + 1 < len(groups) else None
-        entry = describe_version(group, older, label)
+        entry = describe_version(group, older, label, viewer)
         entry.revertable = can_revert and index > 0 and entry.action != "deleted"
         result.append(entry)
     for what, records in related_records(obj, viewer):
-        result.extend(describe(record, what) for record in records)
+        result.extend(describe(record, what, viewer) for record in records)
     result.extend(tracked(obj).extra(obj))
     result.sort(key=lambda entry: entry.when, reverse=True)
     return result[:MAX_ENTRIES]
@@ -151,7 +157,7 @@ def versions(obj: models.Model) -> list[list[Any]]:
     return groups
 
 
-def describe_version(group: list[Any], older: Any, what: str) -> Entry:
+def describe_version(group: list[Any], older: Any, what: str, viewer: Any) -> Entry:
     """One version: `group` holds its records newest first; `older` is the newest record
     of the version before it."""
     newest, oldest = group[0], group[-1]
@@ -164,9 +170,9 @@ def describe_version(group: list[Any], older: Any, what: str) -> Entry:
     )
     if action == "changed" and older is not None:
         delta = newest.diff_against(older)
-        entry.changes = [change_of(newest, c.field, c.old, c.new) for c in delta.changes]
+        entry.changes = [change_of(newest, c, viewer) for c in delta.changes]
     elif action == "created":
-        entry.changes = initial_values(newest)
+        entry.changes = initial_values(newest, viewer)
     return entry
 
 
@@ -182,7 +188,7 @@ def related_records(obj: models.Model, viewer: Any) -> list[tuple[str, list]]:
     ]
 
 
-def describe(record: Any, what: str) -> Entry:
+def describe(record: Any, what: str, viewer: Any) -> Entry:
     entry = Entry(
         what=what,
         action=ACTIONS.get(record.history_type, record.history_type),
@@ -194,20 +200,21 @@ def describe(record: Any, what: str) -> Entry:
     previous = record.prev_record if record.history_type == "~" else None
     if previous is not None:
         delta = record.diff_against(previous)
-        entry.changes = [change_of(record, c.field, c.old, c.new) for c in delta.changes]
+        entry.changes = [change_of(record, c, viewer) for c in delta.changes]
     elif record.history_type in "+-":
-        entry.changes = initial_values(record)
+        entry.changes = initial_values(record, viewer)
     return entry
 
 
-def initial_values(record: Any) -> list[Change]:
+def initial_values(record: Any, viewer: Any) -> list[Change]:
     changes = []
     for model_field in record.instance_type._meta.concrete_fields:
         if not model_field.editable or model_field.name in ("id", "created", "modified"):
             continue
         value = getattr(record, model_field.attname, None)
         if value not in (None, "", [], {}):
-            changes.append(change_of(record, model_field.name, None, value))
+            label = str(getattr(model_field, "verbose_name", model_field.name)).capitalize()
+            changes.append(Change(label, "", shown(model_field, value, viewer)))
     for m2m in getattr(record, "_history_m2m_fields", []):
         names = names_at(record, m2m.name)
         if names:
@@ -216,14 +223,18 @@ def initial_values(record: Any) -> list[Change]:
     return changes
 
 
-def change_of(record: Any, name: str, old: Any, new: Any) -> Change:
-    model_field = record.instance_type._meta.get_field(name)
-    label = str(getattr(model_field, "verbose_name", name)).capitalize()
-    return Change(label, shown(model_field, old), shown(model_field, new))
+def change_of(record: Any, change: Any, viewer: Any) -> Change:
+    """One field's change (a simple-history `ModelChange`), as `viewer` may read it."""
+    model_field = record.instance_type._meta.get_field(change.field)
+    label = str(getattr(model_field, "verbose_name", change.field)).capitalize()
+    return Change(
+        label, shown(model_field, change.old, viewer), shown(model_field, change.new, viewer)
+    )
 
 
-def shown(model_field: Any, value: Any) -> str:
-    """A field's value as a person reads it: choice labels, related names, tag names."""
+def shown(model_field: Any, value: Any, viewer: Any) -> str:
+    """A field's value as `viewer` reads it: choice labels, related names (of what they
+    may see), tag names."""
     if value is None or value == "":
         return ""
     if isinstance(value, list) and model_field.many_to_many:
@@ -231,7 +242,7 @@ def shown(model_field: Any, value: Any) -> str:
     if getattr(model_field, "choices", None):
         return str(dict(model_field.flatchoices).get(value, value))
     if model_field.is_relation:
-        return related_name(model_field, value)
+        return related_name(model_field, value, viewer)
     text = str(value)
     return text if len(text) <= VALUE_MAX_CHARS else text[: VALUE_MAX_CHARS - 1] + "…"
 
@@ -245,11 +256,18 @@ def m2m_names(model_field: Any, rows: list[dict]) -> list[str]:
     return [str(found[pk]) if pk in found else f"(deleted #{pk})" for pk in ids]
 
 
-def related_name(model_field: Any, value: Any) -> str:
+def related_name(model_field: Any, value: Any, viewer: Any) -> str:
+    """The related row's name if `viewer` may see it (its model's `visible_to`, where it has
+    one): a private claim's statement never shows through another row's history."""
     pk = getattr(value, "pk", value)
+    rows = model_field.related_model._default_manager
+    visible = rows.visible_to(viewer) if hasattr(rows, "visible_to") else rows.all()
     try:
-        return str(model_field.related_model.objects.get(pk=pk))
-    except (ObjectDoesNotExist, ValueError, TypeError):
+        found = visible.filter(pk=pk).first()
+        if found is not None:
+            return str(found)
+        return HIDDEN if rows.filter(pk=pk).exists() else f"(deleted #{pk})"
+    except (ValueError, TypeError, ValidationError):  # a malformed id in an old record
         return f"(deleted #{pk})"
 
 

@@ -1,8 +1,10 @@
 """A background job: its input, progress and outcome (`jobs.runner` runs it).
 
 A job may belong to a library (its foreign key names `sources.Library` without importing
-it): the library's members see its progress, and deleting the library deletes its jobs.
-What a job does is registered by the package that enqueues it (`jobs.registry`).
+it); deleting the library deletes its jobs. Who sees a job is one rule,
+`JobQuerySet.visible_to`, used by every page, list, status JSON and download; who may
+download its file is `jobs.queue.may_download`. What a job does is registered by the
+package that enqueues it (`jobs.registry`).
 """
 
 from __future__ import annotations
@@ -33,12 +35,15 @@ class JobState(models.TextChoices):
 
 class JobQuerySet(models.QuerySet):
     def visible_to(self, user: AnyUser) -> JobQuerySet:
-        """A library's jobs to its members; one's own jobs; site-wide jobs to staff."""
+        """One's own jobs; every job of a library one owns (owners manage its jobs:
+        progress, errors, retry); site-wide jobs to staff. Other members see none of
+        them: a job's result and file are its starter's (an export made with their view,
+        a backup of everything). Ids are sequential: this rule, not their secrecy, guards."""
         if not user.is_authenticated:
             return self.none()
         library = self.model._meta.get_field("library").related_model  # by name, not import
-        members = library.objects.filter(memberships__user=user).values("pk")
-        visible = Q(user=user) | Q(library__in=members)
+        owned = library.objects.owned_by(user).values("pk")
+        visible = Q(user=user) | Q(library__in=owned)
         if user.is_staff:
             visible |= Q(library__isnull=True)
         return self.filter(visible)
@@ -145,5 +150,6 @@ class Job(models.Model):
         self.save()
 
     def set_output(self, data: bytes, *, name: str, content_type: str) -> None:
-        """A file for the job's owner to download, saved with the job's success."""
+        """A file for the job's starter to download (`jobs.queue.may_download`), saved
+        with the job's success."""
         self.output, self.output_name, self.output_type = data, name[:255], content_type[:100]

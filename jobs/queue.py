@@ -9,6 +9,12 @@ the request (TASK_QUEUE=inline: development and tests) or by a Celery worker on 
 error; `jobs.runner` says what is guaranteed however it runs. A failed job keeps its input,
 so its owner can retry it (`retry`).
 
+Who sees a job: whoever started it, the owners of its library, staff for site-wide jobs
+(`Job.objects.visible_to`; 404 for anyone else). Who downloads its file: only whoever
+started it, and only while they may still start that kind of job there (`may_download`;
+403 for the others who see the job), since the file was made with the starter's view
+(an export) or holds everything (a backup).
+
 The kinds of work are registered by the packages that enqueue them (`jobs.registry`):
 jobs imports none of them.
 """
@@ -110,6 +116,27 @@ def may_retry(job: Job, user: Any) -> bool:
     return job.user_id == user.pk
 
 
+def may_download(job: Job, user: Any) -> bool:
+    """Only who started the job, while still allowed to start its kind there: the file
+    holds what they could see (their private notes) or everything (a backup)."""
+    if not user.is_authenticated or job.user_id != user.pk:
+        return False
+    try:
+        check_allowed(registry.get(job.kind), job.library, user)
+    except (PermissionDenied, Http404, ValidationError):
+        return False
+    return True
+
+
+def output_of(job: Job, user: Any) -> bytes | None:
+    """The job's file for `user` (None when it has none); PermissionDenied for anyone but
+    whoever may download it (`may_download`)."""
+    if not may_download(job, user):
+        raise PermissionDenied("Only the person who started this job may download its file.")
+    data = Job.objects.filter(pk=job.pk).values_list("output", flat=True).first()
+    return bytes(data) if job.output_name and data else None
+
+
 def dispatch(job: Job) -> None:
     if settings.TASK_QUEUE == "inline":
         run_job(job.pk)
@@ -162,8 +189,9 @@ def get_job_for_user(user: Any, pk: int) -> Job:
     return job
 
 
-def job_status(job: Job) -> dict[str, Any]:
-    """The JSON the job page polls (`/jobs/<id>.json`)."""
+def job_status(job: Job, user: Any) -> dict[str, Any]:
+    """The JSON the job page polls (`/jobs/<id>.json`), as `user` may see it."""
+    downloadable = bool(job.output_name) and may_download(job, user)
     return {
         "id": job.pk,
         "kind": job.kind,
@@ -183,5 +211,5 @@ def job_status(job: Job) -> dict[str, Any]:
         "started": job.started.isoformat() if job.started else None,
         "ended": job.finished.isoformat() if job.finished else None,
         "url": job.get_absolute_url(),
-        "download_url": reverse("job-download", args=[job.pk]) if job.output_name else None,
+        "download_url": reverse("job-download", args=[job.pk]) if downloadable else None,
     }

@@ -32,8 +32,10 @@ class Kind:
       by field), and returns the parameters stored on the job;
     - `may_start(library, user)` raises Http404 for a library the user cannot see and
       PermissionDenied where they may not start this work (site-wide jobs, without a
-      library, are for staff whatever the kind);
-    - `may_manage(library, user)`: may they retry someone else's job of this kind;
+      library, are for staff whatever the kind); it also decides whether the job's starter
+      may still download its file (`jobs.queue.may_download`);
+    - `may_manage(library, user)`: may they retry someone else's job of this kind (who
+      sees a job is one rule for every kind: `Job.objects.visible_to`);
     - `writes`: False for work that only reads (exports, backups), which then takes its own
       snapshot instead of running in one transaction with the job's success.
     """

@@ -1,8 +1,10 @@
 """Pages and JSON of background jobs: progress, result or error, retry, download.
 
-Thin views over `jobs.queue`: a job is seen by its library's members and by whoever
-started it; `queue.get_job_for_user` answers 404 for anyone else. The pages that start a
-job, and a library's list of them, belong to the packages whose work it is.
+Thin views over `jobs.queue`: a job is seen by whoever started it, by its library's
+owners and, for site-wide jobs, by staff (`Job.objects.visible_to`);
+`queue.get_job_for_user` answers 404 for anyone else. Its file is downloaded only by whoever
+started it (`queue.may_download`; 403 for the others). The pages that start a job, and a
+library's list of them, belong to the packages whose work it is.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ def _render_job(request: HttpRequest, job: Job, status: int = 200) -> HttpRespon
         "job": job,
         "library": job.library,
         "can_retry": job.is_retryable and queue.may_retry(job, request.user),
+        "can_download": bool(job.output_name) and queue.may_download(job, request.user),
     }
     return render(request, "jobs/detail.html", context, status=status)
 
@@ -42,7 +45,7 @@ def job_status(request: HttpRequest, pk: int) -> JsonResponse:
     if not request.user.is_authenticated:
         return JsonResponse({"detail": "Sign in to follow this job."}, status=401)
     job = queue.get_job_for_user(request.user, pk)
-    return JsonResponse(queue.job_status(job))
+    return JsonResponse(queue.job_status(job, request.user))
 
 
 @require_POST
@@ -58,13 +61,14 @@ def job_retry(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect(job)
 
 
+@never_cache  # a private file: no shared cache may keep it
 @require_GET
 @login_required
 def job_download(request: HttpRequest, pk: int) -> HttpResponse:
     job = queue.get_job_for_user(request.user, pk)
-    data = Job.objects.filter(pk=job.pk).values_list("output", flat=True).first()
-    if not job.output_name or not data:
+    data = queue.output_of(job, request.user)  # 403 unless they started it
+    if data is None:
         return _render_job(request, job, status=404)
-    response = HttpResponse(bytes(data), content_type=job.output_type or "application/octet-stream")
+    response = HttpResponse(data, content_type=job.output_type or "application/octet-stream")
     response["Content-Disposition"] = f'attachment; filename="{job.output_name}"'
     return response

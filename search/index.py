@@ -34,6 +34,7 @@ from search.backends import backend
 from search.models import SearchEntry, SearchEntryKind, SearchWord
 from search.text import is_cjk, stems, terms, tokens
 from sources.models import Creator, Library, Source, SourceKind, SourceText, SourceType
+from sources.sharing.backup import library_restored
 
 ANNOTATION_KEY = "a:"  # an annotation's entry is "a:<id>"
 PASSAGE_CHARS = 1_500  # a passage is about a page: long enough to read, short to rank
@@ -663,6 +664,11 @@ def _text_saved(sender: Any, instance: SourceText, created: bool = False, **kwar
         index_sources([instance.source_id])
 
 
+def _library_restored(sender: Any, library: Library, **kwargs: Any) -> None:
+    """A library restored from a backup: its rows came without their signals."""
+    rebuild([library])
+
+
 def _annotations_moved(sender: Any, ids: list[int], **kwargs: Any) -> None:
     """Re-anchoring moved these annotations in bulk (no post_save): new text, new offsets."""
     index_annotations(ids)
@@ -700,6 +706,7 @@ _RECEIVERS: list[tuple[Any, Callable, Any]] = [
     (post_delete, _deleted("source"), Source),
     (post_delete, _deleted("library"), Library),
     (annotations_moved, _annotations_moved, Annotation),
+    (library_restored, _library_restored, Library),
     (m2m_changed, _annotation_tags_changed, Annotation.tags.through),
     (m2m_changed, _annotation_tags_changed, Claim.tags.through),
 ]

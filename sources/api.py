@@ -4,6 +4,9 @@ Viewsets stay shallow: reads are scoped by the `visible_to` QuerySets, single ob
 come from the `sources.access` helpers (404 for what the user cannot see, 403 for what
 they may only read), and uploads go to the importer functions. Every error is raised,
 never returned, so that DRF marks the request's transaction for rollback.
+
+An upload too large for a request (JOB_THRESHOLD_BYTES, or JOB_THRESHOLD_RECORDS records of
+metadata) becomes a background job, as on the pages: 202 with where to follow it.
 """
 
 from __future__ import annotations
@@ -26,9 +29,18 @@ from rest_framework.reverse import reverse
 from core.api import django_errors_as_400, validated_query
 from core.uploads import UploadError
 from core.versioning import IF_MATCH, require_if_match
+from jobs import queue
+from jobs.api import accepted
+from jobs.models import Job
 from sources.access import get_library_for_user, get_link_for_user, get_source_for_user
 from sources.csl import source_to_csl
 from sources.importers import import_text_revision
+from sources.jobs import (
+    IMPORT_METADATA,
+    IMPORT_TEXT,
+    metadata_in_background,
+    text_in_background,
+)
 from sources.metadata_import import import_metadata
 from sources.models import (
     ImportRun,
@@ -43,6 +55,7 @@ from sources.serializers import (
     ImportFilterSerializer,
     ImportRunSerializer,
     ImportUploadSerializer,
+    JobAcceptedSerializer,
     LibrarySerializer,
     LinkFilterSerializer,
     SourceFilterSerializer,
@@ -57,6 +70,12 @@ from sources.serializers import (
 )
 
 TOO_LARGE = OpenApiResponse(description="The file is larger than MAX_UPLOAD_BYTES.")
+ACCEPTED = OpenApiResponse(
+    JobAcceptedSerializer,
+    description="Too large for one request: imported by a background job. Follow it at "
+    "`status_url` (also the Location header) until `finished`; its `result` then names "
+    "what was created.",
+)
 
 
 class UploadRejected(APIException):
@@ -246,8 +265,10 @@ class SourceTextViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
 
     @extend_schema(
         summary="Import a new revision from a file",
+        description="A file larger than JOB_THRESHOLD_BYTES is imported by a background "
+        "job: 202, and the job's result names the new revision.",
         request={"multipart/form-data": TextUploadSerializer},
-        responses={201: SourceTextDetailSerializer, 413: TOO_LARGE},
+        responses={201: SourceTextDetailSerializer, 202: ACCEPTED, 413: TOO_LARGE},
     )
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         source = self.get_source(write=True)
@@ -255,6 +276,8 @@ class SourceTextViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
         upload.is_valid(raise_exception=True)
         params = upload.validated_data
         with upload_errors_as_responses(), django_errors_as_400():
+            if text_in_background(params["file"]):
+                return accepted(request, self.enqueue(source, params))
             text = import_text_revision(
                 source,
                 params["file"],
@@ -265,6 +288,17 @@ class SourceTextViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
         url = reverse("api-source-text-detail", args=[source.pk, text.revision], request=request)
         data = SourceTextDetailSerializer(text, context=self.get_serializer_context()).data
         return Response(data, status=status.HTTP_201_CREATED, headers={"Location": url})
+
+    def enqueue(self, source: Source, params: dict[str, Any]) -> Job:
+        return queue.enqueue(
+            IMPORT_TEXT,
+            library=source.library,
+            user=self.request.user,
+            upload=params["file"],
+            source=source,
+            encoding=params.get("encoding") or "",
+            note=params.get("note", ""),
+        )
 
 
 # Links --------------------------------------------------------------------------------
@@ -324,17 +358,31 @@ class ImportRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
 
     @extend_schema(
         summary="Import a metadata file into a library",
+        description="A file larger than JOB_THRESHOLD_BYTES, or of more than "
+        "JOB_THRESHOLD_RECORDS records, is imported by a background job: 202, and the job's "
+        "result names the import run.",
         request={"multipart/form-data": ImportUploadSerializer},
-        responses={201: ImportRunSerializer, 413: TOO_LARGE},
+        responses={201: ImportRunSerializer, 202: ACCEPTED, 413: TOO_LARGE},
     )
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         upload = ImportUploadSerializer(data=request.data, context=self.get_serializer_context())
         upload.is_valid(raise_exception=True)
         params = upload.validated_data
         with upload_errors_as_responses(), django_errors_as_400():
+            if metadata_in_background(params["file"], params.get("format") or ""):
+                return accepted(request, self.enqueue(params))
             run = import_metadata(
                 params["library"], params["file"], user=request.user, fmt=params.get("format")
             )
         url = reverse("api-import-detail", args=[run.pk], request=request)
         data = self.get_serializer(run).data
         return Response(data, status=status.HTTP_201_CREATED, headers={"Location": url})
+
+    def enqueue(self, params: dict[str, Any]) -> Job:
+        return queue.enqueue(
+            IMPORT_METADATA,
+            library=params["library"],
+            user=self.request.user,
+            upload=params["file"],
+            format=params.get("format") or "",
+        )

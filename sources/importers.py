@@ -4,14 +4,23 @@ A file becomes the canonical plain text that annotation offsets count in, plus t
 sanitised HTML a reader sees (HTML and Markdown) and a page map (PDF). Every byte is
 untrusted: the type named by the extension is checked against the content, text is
 decoded strictly, and HTML is cleaned in `core.sanitize`, nowhere else.
+
+What a file may become is bounded, whatever its format, and reading stops as soon as a
+limit is passed (413 on the file, naming the setting): MAX_TEXT_CHARS for the text;
+MAX_HTML_ELEMENTS for HTML (and Markdown's HTML) before it is parsed; for a PDF, whose
+small file can hold billions of characters, the limits of `PdfBudget`, checked while pypdf
+reads. HTML nested past MAX_NESTING_DEPTH keeps its text but not its layout; Markdown that
+cannot be rendered (`core.sanitize.MarkupRefused`) is a 400.
 """
 
 from __future__ import annotations
 
 import codecs
 import io
+import itertools
 import math
 import re
+import time
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
@@ -19,12 +28,19 @@ from typing import TYPE_CHECKING
 
 import charset_normalizer
 from bs4 import BeautifulSoup, CData, NavigableString, Tag
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from pypdf import PasswordType, PdfReader
-from pypdf.errors import DependencyError
+from pypdf import PageObject, PasswordType, PdfReader, apply_configuration
+from pypdf.errors import DependencyError, LimitReachedError
 
-from core.sanitize import clean_html_in_parts, markdown_html
+from core.sanitize import (
+    MarkupRefused,
+    MarkupTooDeep,
+    check_depth,
+    clean_html_in_parts,
+    render_markdown,
+)
 from core.uploads import UploadError, read_upload, safe_file_name
 from sources.models import SourceText, canonical_text
 
@@ -129,9 +145,32 @@ def extract_text(data: bytes, *, file_name: str, encoding: str | None = None) ->
     text, used = decode_text(data, name=name, encoding=codec, declared=declared)
     if media_type == "text/html":
         return _from_html(text, name=name, encoding=used)
+    # Plain text and Markdown as written are (about) their text: refused before any work.
+    _check_length(text, name)
     if media_type == "text/markdown":
         return _from_markdown(text, name=name, encoding=used)
-    return ExtractedText(text=_nonempty(canonical_text(text), name), encoding=used)
+    return ExtractedText(
+        text=_nonempty(_checked_text(canonical_text(text), name), name), encoding=used
+    )
+
+
+def _check_length(text: str, name: str) -> None:
+    if len(text) > settings.MAX_TEXT_CHARS:
+        raise _chars_error(name, "its text", settings.MAX_TEXT_CHARS, "MAX_TEXT_CHARS")
+
+
+def _checked_text(text: str, name: str) -> str:
+    _check_length(text, name)
+    return text
+
+
+def _chars_error(name: str, what: str, limit: int, setting: str) -> UploadError:
+    """413 naming the limit a revision's text passed (a revision of any format)."""
+    return UploadError(
+        f"{name} is too long to import: {what} passes the limit of {limit:,} characters "
+        f"({setting}). Split it into several sources.",
+        status=413,
+    )
 
 
 def media_type_for(name: str) -> str:
@@ -406,6 +445,7 @@ _DROP = (
     "head", "title", "nav", "footer", "form", "button", "select", "textarea", "canvas",
     "video", "audio", "map", "dialog",
 )  # fmt: skip
+_DROP_NAMES = frozenset(_DROP)
 _BLOCKS = frozenset(
     {
         "address", "article", "aside", "blockquote", "caption", "dd", "details", "div", "dl",
@@ -420,33 +460,62 @@ _HTML_SPACE = re.compile(r"[ \t\n\r\f]+")  # HTML collapses these, not the no-br
 
 
 def _from_html(raw: str, *, name: str, encoding: str) -> ExtractedText:
-    soup = BeautifulSoup(raw, "html.parser")
+    soup = _parse_html(raw, name)
     _prune(soup)
-    text = _nonempty(html_to_text(soup), name)
-    html = clean_html_in_parts(soup).strip()
+    text = _nonempty(_checked_text(html_to_text(soup), name), name)
+    try:
+        check_depth(raw)
+        html = clean_html_in_parts(soup).strip()
+    except MarkupTooDeep:
+        # As a browser would not build it either (Blink stops nesting at 512): the text is
+        # read (`html_to_text` walks any depth), the original layout is not kept.
+        html = ""
     return ExtractedText(
         text=text, html_raw=raw, html=html, media_type="text/html", encoding=encoding
     )
 
 
 def _from_markdown(raw: str, *, name: str, encoding: str) -> ExtractedText:
-    # `render_markdown`, sanitised in parts so that a long document takes linear time.
-    html = clean_html_in_parts(BeautifulSoup(markdown_html(raw), "html.parser"))
-    text = _nonempty(html_to_text(BeautifulSoup(html, "html.parser")), name)
+    try:
+        html = render_markdown(raw)
+    except MarkupRefused as error:
+        raise UploadError(f"{name} cannot be read: it {error}.") from None
+    text = _nonempty(_checked_text(html_to_text(_parse_html(html, name)), name), name)
     return ExtractedText(
         text=text, html_raw=raw, html=html, media_type="text/markdown", encoding=encoding
     )
 
 
+_START_TAG = re.compile(r"<[A-Za-z]")
+
+
+def _parse_html(html: str, name: str) -> BeautifulSoup:
+    """The parsed page, if it has at most MAX_HTML_ELEMENTS elements: BeautifulSoup takes
+    about 1 KB and 15 µs for each (200,000 elements: 200 MB), so a 20 MB file of `<p>`
+    would need 2.5 GB. Counted first, without parsing; the count stops past the limit."""
+    limit = settings.MAX_HTML_ELEMENTS
+    if next(itertools.islice(_START_TAG.finditer(html), limit, None), None) is not None:
+        raise UploadError(
+            f"{name} is too large to read: it has more than {limit:,} HTML elements "
+            "(MAX_HTML_ELEMENTS). Split it into several sources.",
+            status=413,
+        )
+    return BeautifulSoup(html, "html.parser")
+
+
 def _prune(soup: BeautifulSoup) -> None:
-    """Remove, with their content, the elements a reader of the page does not see."""
-    for element in [*soup.find_all(list(_DROP)), *soup.find_all(_is_hidden)]:
+    """Remove, with their content, the elements a reader of the page does not see. One walk
+    (two `find_all` took 2 s for 100,000 elements, most of it in bs4's filters)."""
+    unseen = [node for node in soup.descendants if isinstance(node, Tag) and _unseen(node)]
+    for element in unseen:
         if not element.decomposed:  # already gone with an enclosing element
             element.decompose()
 
 
-def _is_hidden(tag: Tag) -> bool:
-    return tag.has_attr("hidden") or bool(_HIDDEN_STYLE.search(str(tag.get("style") or "")))
+def _unseen(tag: Tag) -> bool:
+    if tag.name in _DROP_NAMES or "hidden" in tag.attrs:
+        return True
+    return bool(_HIDDEN_STYLE.search(str(tag.attrs.get("style") or "")))
 
 
 def html_to_text(root: Tag) -> str:
@@ -485,6 +554,9 @@ def html_to_text(root: Tag) -> str:
 
 def _flush(lines: list[str], paragraphs: list[str]) -> None:
     """End the paragraph being built: tidy its lines; blank lines (<br><br>) split it."""
+    if len(lines) == 1 and not lines[0].strip():
+        lines[0] = ""  # nothing to tidy: every block's end comes here, most with no text
+        return
     tidy = [re.sub(r" *\t *", "\t", re.sub(" {2,}", " ", line)).strip(" ") for line in lines]
     text = re.sub(r"\n{3,}", "\n\n", "\n".join(tidy)).strip("\n\t ")
     if text:
@@ -506,14 +578,30 @@ def _nonempty(text: str, name: str) -> str:
 def _from_pdf(data: bytes, name: str) -> ExtractedText:
     if not data.startswith(b"%PDF-"):
         raise UploadError(f"{name} is damaged or not a PDF: it does not begin with %PDF-.")
-    reader = _open_pdf(data, name)
-    pages = _page_texts(reader, name)
-    text, page_map = join_pages(pages, _page_labels(reader, len(pages)))
+    with apply_configuration(**_pypdf_limits()):
+        reader = _open_pdf(data, name)
+        pages = _page_texts(reader, PdfBudget(name, len(data)))
+        text, page_map = join_pages(pages, _page_labels(reader, len(pages)))
     if not text.strip():
         raise UploadError(
             f"{name} has no text layer (a scanned image?). Run OCR first, or upload the text."
         )
     return ExtractedText(text=text, page_map=page_map, media_type="application/pdf")
+
+
+def _pypdf_limits() -> dict[str, int]:
+    """pypdf's own guards, brought down to ours: no stream inflates (whatever its filters)
+    or concatenates past MAX_PDF_PAGE_BYTES, so a deflate bomb stops there, in pypdf's
+    decompressor, not in our memory."""
+    most = settings.MAX_PDF_PAGE_BYTES
+    return {
+        "zlib_maximum_output_length": most,
+        "lzw_maximum_output_length": most,
+        "run_length_maximum_output_length": most,
+        "brotli_maximum_output_length": most,
+        "array_based_stream_maximum_output_length": most,
+        "stream_decoding_work_maximum_length": 4 * most,
+    }
 
 
 def _open_pdf(data: bytes, name: str) -> PdfReader:
@@ -533,22 +621,153 @@ def _open_pdf(data: bytes, name: str) -> PdfReader:
             f"{name} is encrypted in a way we cannot open. Save an unprotected copy and "
             "upload that."
         ) from None
+    except LimitReachedError as error:
+        raise _too_large(name, error) from None
     except Exception as error:
         raise UploadError(f"{name} is damaged or not a PDF ({_reason(error)}).") from None
     return reader
 
 
-def _page_texts(reader: PdfReader, name: str) -> list[str]:
+def _page_texts(reader: PdfReader, budget: PdfBudget) -> list[str]:
     texts = []
     for number, page in enumerate(reader.pages, start=1):
+        budget.start_page(number, _content_size(page, number, budget))
         try:
-            raw = page.extract_text()
+            raw = page.extract_text(
+                visitor_text=budget.saw_text, visitor_operand_before=budget.saw_operator
+            )
+        except UploadError:
+            raise  # a limit passed (PdfBudget)
+        except LimitReachedError as error:
+            raise _too_large(budget.name, error, page=number) from None
         except Exception as error:  # as in _open_pdf: a broken page stream, any exception
             raise UploadError(
-                f"{name} is damaged or not a PDF (page {number}: {_reason(error)})."
+                f"{budget.name} is damaged or not a PDF (page {number}: {_reason(error)})."
             ) from None
-        texts.append(_tidy_page(raw))
+        texts.append(budget.end_page(_tidy_page(raw)))
     return texts
+
+
+def _content_size(page: PageObject, number: int, budget: PdfBudget) -> int:
+    """The page's content, decompressed (pypdf keeps it for the extraction that follows)."""
+    try:
+        contents = page.get_contents()
+    except LimitReachedError:
+        raise budget.page_too_large(number) from None
+    except Exception as error:
+        raise UploadError(
+            f"{budget.name} is damaged or not a PDF (page {number}: {_reason(error)})."
+        ) from None
+    return len(contents.get_data()) if contents is not None else 0
+
+
+def _too_large(name: str, error: LimitReachedError, *, page: int | None = None) -> UploadError:
+    where = f"page {page}: " if page else ""
+    return UploadError(
+        f"{name} is too large to read: {where}{_reason(error)} "
+        f"(a PDF that inflates like this is refused).",
+        status=413,
+    )
+
+
+class PdfBudget:
+    """What reading one PDF may spend, counted while pypdf works, so that a small file that
+    inflates (pages sharing one content stream, a deflate bomb, a form drawn thousands of
+    times) is refused as soon as it passes a limit, never after reading it all:
+
+    - MAX_PDF_PAGE_BYTES of decompressed content per page;
+    - MAX_PDF_EXPANSION: all the pages' content (a shared stream counted on each page that
+      draws it), and the operators run (forms included, 16 bytes each), at most this many
+      times the file's size: real PDFs hold about their own size, a bomb thousands of times;
+    - MAX_PDF_PAGE_CHARS of text per page and MAX_TEXT_CHARS for the whole text;
+    - PDF_READ_SECONDS in all, for the pathologies no count foresees.
+
+    pypdf calls `saw_text` and `saw_operator` as it goes; they raise UploadError (413). pypdf
+    swallows exceptions inside a form XObject, so a limit once passed stays passed: the next
+    call raises again, and `end_page` does too."""
+
+    def __init__(self, name: str, size: int) -> None:
+        self.name = name
+        self.content_left = settings.MAX_PDF_EXPANSION * size
+        self.operators_left = self.content_left // 16
+        self.deadline = time.monotonic() + settings.PDF_READ_SECONDS
+        self.chars = 0  # of the pages before this one, with the blank lines between them
+        self.page = 0
+        self.page_chars = 0
+        self.passed: UploadError | None = None
+
+    def start_page(self, number: int, content_bytes: int) -> None:
+        self.page, self.page_chars = number, 0
+        self._check_time()
+        if content_bytes > settings.MAX_PDF_PAGE_BYTES:
+            raise self.page_too_large(number)
+        self.content_left -= content_bytes
+        if self.content_left < 0:
+            self._stop(self._expands())
+
+    def saw_text(self, text: str, *_: object) -> None:
+        self._raise_if_passed()
+        # Less trailing white space, which pypdf adds and the page's text may not keep:
+        # never more than the text will hold (`end_page` counts exactly).
+        self.page_chars += len(text.rstrip())
+        self._check_chars(self.page_chars)
+
+    def saw_operator(self, *_: object) -> None:
+        self._raise_if_passed()
+        self.operators_left -= 1
+        if self.operators_left < 0:
+            self._stop(self._expands())
+        self._check_time()
+
+    def end_page(self, text: str) -> str:
+        """The page's text once more, exactly (pypdf adds line breaks of its own)."""
+        self._raise_if_passed()
+        self._check_chars(len(text))
+        self.chars += len(text) + 2
+        return text
+
+    def page_too_large(self, number: int) -> UploadError:
+        most = settings.MAX_PDF_PAGE_BYTES
+        return UploadError(
+            f"{self.name} is too large to read: the content of page {number} inflates "
+            f"past the limit of {most / 2**20:.0f} MB (MAX_PDF_PAGE_BYTES).",
+            status=413,
+        )
+
+    def _check_chars(self, page_chars: int) -> None:
+        if page_chars > settings.MAX_PDF_PAGE_CHARS:
+            what, limit = f"the text of page {self.page}", settings.MAX_PDF_PAGE_CHARS
+            self._stop(_chars_error(self.name, what, limit, "MAX_PDF_PAGE_CHARS"))
+        if self.chars + page_chars > settings.MAX_TEXT_CHARS:
+            limit = settings.MAX_TEXT_CHARS
+            self._stop(_chars_error(self.name, "its text", limit, "MAX_TEXT_CHARS"))
+
+    def _check_time(self) -> None:
+        if time.monotonic() > self.deadline:
+            self._stop(
+                UploadError(
+                    f"{self.name} is too large to read: reading its text passed the limit "
+                    f"of {settings.PDF_READ_SECONDS} seconds (PDF_READ_SECONDS), at page "
+                    f"{self.page}.",
+                    status=413,
+                )
+            )
+
+    def _expands(self) -> UploadError:
+        return UploadError(
+            f"{self.name} is too large to read: by page {self.page} its content inflates to "
+            f"more than {settings.MAX_PDF_EXPANSION} times the file's size "
+            "(MAX_PDF_EXPANSION), as only a decompression bomb does.",
+            status=413,
+        )
+
+    def _stop(self, error: UploadError) -> None:
+        self.passed = error
+        raise error
+
+    def _raise_if_passed(self) -> None:
+        if self.passed is not None:
+            raise self.passed
 
 
 def _tidy_page(raw: str) -> str:

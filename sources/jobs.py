@@ -1,19 +1,24 @@
 """The library's background work: metadata and text imports too large for a request.
 
-Registered with `jobs` by `SourcesConfig.ready()`; the pages enqueue them
-(`jobs.queue.enqueue(IMPORT_METADATA, …)`) when an upload passes JOB_THRESHOLD_BYTES.
+Registered with `jobs` by `SourcesConfig.ready()`; the pages and the API enqueue them
+(`jobs.queue.enqueue(IMPORT_METADATA, …)`) when an upload passes JOB_THRESHOLD_BYTES, a
+metadata file holds more than JOB_THRESHOLD_RECORDS records (`metadata_in_background`), or
+an HTML or Markdown text would make more than JOB_THRESHOLD_ELEMENTS elements to clean
+(`text_in_background`).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.files.uploadedfile import SimpleUploadedFile, UploadedFile
 from django.urls import reverse
 
-from core.uploads import UploadError
-from jobs import registry
+from core import sanitize
+from core.uploads import UploadError, read_upload
+from jobs import queue, registry
 from jobs.models import Job
 from jobs.runner import Progress
 from sources import importers, metadata_import
@@ -38,7 +43,45 @@ def editors_may_start(label: str):
     return may_start
 
 
+def text_in_background(upload: UploadedFile | None) -> bool:
+    """Is this text imported by a job rather than in the request: larger than
+    JOB_THRESHOLD_BYTES, or HTML or Markdown that makes more than JOB_THRESHOLD_ELEMENTS
+    elements? bleach cleans about 20,000 a second: 1 MB of dense markup took 6 s. Counted,
+    not parsed (Markdown is rendered by cmark-gfm, in milliseconds); a file of another type
+    or one that cannot be read stays in the request, which says what is wrong with it."""
+    if queue.runs_in_background(upload):
+        return True
+    try:
+        media_type = importers.media_type_for(upload.name or "") if upload else ""
+    except UploadError:
+        return False
+    if media_type not in ("text/html", "text/markdown"):
+        return False
+    markup = read_upload(upload).decode("utf-8", errors="replace")
+    upload.seek(0)  # the import reads it again
+    if media_type == "text/markdown":
+        markup = sanitize.markdown_html(markup)
+    limit = settings.JOB_THRESHOLD_ELEMENTS
+    return sanitize.count_elements(markup, stop_past=limit) > limit
+
+
 # --- Metadata import ----------------------------------------------------------------------
+
+
+def metadata_in_background(upload: UploadedFile | None, fmt: str = "") -> bool:
+    """Is this metadata file imported by a job rather than in the request: larger than
+    JOB_THRESHOLD_BYTES, or of more than JOB_THRESHOLD_RECORDS records? Records are counted,
+    not read (`metadata_import.count_records`); an unreadable file stays in the request,
+    which says what is wrong with it. UploadError for a missing, empty or oversized file."""
+    if queue.runs_in_background(upload):
+        return True
+    data = read_upload(upload)
+    upload.seek(0)  # the import reads it again
+    try:
+        fmt = fmt or metadata_import.detect_format(data, upload.name or "")
+    except UploadError:
+        return False
+    return metadata_import.count_records(data, fmt) > settings.JOB_THRESHOLD_RECORDS
 
 
 def prepare_metadata_import(library: Library, data: bytes, name: str, params: dict) -> dict:

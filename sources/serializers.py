@@ -28,6 +28,7 @@ from core.api import (
     numeric_id,
     request_user,
 )
+from jobs.models import JobState
 from sources.models import (
     Creator,
     ImportFormat,
@@ -330,9 +331,10 @@ class SourceTextSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = SourceText
+        # `id` is what an annotation, a piece of evidence or an annotation import names.
         fields = [
-            "revision", "sha256", "verified", "length", "file_name", "media_type", "encoding",
-            "imported_by", "imported_at", "note",
+            "id", "revision", "sha256", "verified", "length", "file_name", "media_type",
+            "encoding", "imported_by", "imported_at", "note",
         ]  # fmt: skip
         read_only_fields = fields
 
@@ -477,3 +479,28 @@ class ImportUploadSerializer(serializers.Serializer):
 
     def validate_library(self, library: Library) -> Library:
         return require_edit(library, request_user(self))
+
+
+# Background jobs --------------------------------------------------------------------------
+
+
+class JobAcceptedSerializer(serializers.Serializer):
+    """202 Accepted: an upload too large for one request is imported by a background job.
+    The body is the job's status (`jobs.queue.job_status`, as `/jobs/<id>.json` gives it)
+    and where to poll it; these are its fields a client needs."""
+
+    id = serializers.IntegerField(help_text="The job's id.")
+    kind = serializers.CharField(help_text="`import-metadata` or `import-text`.")
+    state = serializers.ChoiceField(choices=JobState.choices)
+    finished = serializers.BooleanField()
+    percent = serializers.IntegerField(help_text="Progress, 0–100.")
+    error = serializers.CharField(help_text="Why the job failed, once it has.")
+    result = serializers.DictField(
+        allow_null=True,
+        help_text="Once it succeeded: `import_run` (a metadata import's run, at "
+        "/api/imports/<id>/), or `text` and `revision` (a text import's new revision).",
+    )
+    url = serializers.CharField(help_text="The job's page: progress, then result or error.")
+    status_url = serializers.URLField(
+        help_text="This status as JSON, to poll (also the Location header)."
+    )

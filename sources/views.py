@@ -42,7 +42,12 @@ from sources.forms import (
     save_source_edit,
 )
 from sources.importers import import_text_revision
-from sources.jobs import IMPORT_METADATA, IMPORT_TEXT
+from sources.jobs import (
+    IMPORT_METADATA,
+    IMPORT_TEXT,
+    metadata_in_background,
+    text_in_background,
+)
 from sources.metadata_import import import_metadata
 from sources.models import (
     WRITE_ROLES,
@@ -314,7 +319,7 @@ def text_create(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "GET" or not form.is_valid():
         return render(request, "sources/text_form.html", context, status=_status(request))
     try:
-        if queue.runs_in_background(form.cleaned_data["file"]):
+        if text_in_background(form.cleaned_data["file"]):
             return redirect(_enqueue_text(request, source, form.cleaned_data))
         text = _import_text(request, source, form.cleaned_data)
     except UploadError as error:
@@ -344,7 +349,7 @@ def import_create(request: HttpRequest, slug: str) -> HttpResponse:
     if request.method == "GET" or not form.is_valid():
         return render(request, "sources/import_form.html", context, status=_status(request))
     try:
-        if queue.runs_in_background(form.cleaned_data["file"]):
+        if metadata_in_background(form.cleaned_data["file"], form.cleaned_data["format"]):
             return redirect(_enqueue_import(request, library, form.cleaned_data))
         run = _import_metadata(request, library, form.cleaned_data)
     except UploadError as error:
@@ -443,12 +448,14 @@ LIBRARY_JOBS_LISTED = 100
 @require_GET
 @login_required
 def library_jobs(request: HttpRequest, slug: str) -> HttpResponse:
-    """The library's background jobs, newest first, for its members."""
+    """The library's background jobs that the member may see (`Job.objects.visible_to`:
+    all of them for owners, their own for the others), newest first."""
     library = get_library_for_user(request.user, slug)
     role = library.role_of(request.user)
     if role is None:  # a public library's visitors see no jobs
         return redirect(library)
-    listed = library.jobs.select_related("user").defer("upload", "output")
+    listed = Job.objects.visible_to(request.user).filter(library=library)
+    listed = listed.select_related("user").defer("upload", "output")
     context = {"library": library, "jobs": listed[:LIBRARY_JOBS_LISTED], "role": role}
     return render(request, "sources/library_jobs.html", context)
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError as DRFValidationError
@@ -24,8 +24,10 @@ from rest_framework.response import Response
 from rest_framework.reverse import reverse
 from rest_framework.views import APIView
 
+from annotations.api import deletion_as_conflict
 from annotations.claims import claims as claim_work
 from annotations.claims import events as event_work
+from annotations.claims import jobs as claim_jobs
 from annotations.claims import provenance
 from annotations.claims.access import get_claim_for_user, get_event_for_user, get_evidence_for_user
 from annotations.claims.models import Claim, ClaimRank, ClaimStatus, Event, Evidence
@@ -48,6 +50,8 @@ from annotations.models import Annotation
 from core.api import django_errors_as_400
 from core.dates import edtf_bounds
 from core.versioning import IF_MATCH, not_modified, require_if_match
+from jobs import queue
+from jobs.api import accepted
 from sources.models import Library
 from sources.serializers import library_lookup, require_edit
 
@@ -182,7 +186,7 @@ class ClaimViewSet(ConditionalMixin, viewsets.GenericViewSet):
         fields = body.work_fields()
         for name in ("text", "start", "end", "exact", "comment", "highlight_tags", "annotation"):
             fields.pop(name, None)
-        with django_errors_as_400():
+        with django_errors_as_400(), deletion_as_conflict():
             claim = claim_work.make_claim_from_highlight(source, creator=request.user, **fields)
         url = reverse("api-claim-detail", args=[claim.pk], request=request)
         return self.represent(self.fetch(claim.pk), status.HTTP_201_CREATED, Location=url)
@@ -244,7 +248,7 @@ class EvidenceViewSet(ConditionalMixin, viewsets.GenericViewSet):
         claim = body.validated_data["claim"]
         require_edit(claim.library, request.user)
         data = body.validated_data
-        with django_errors_as_400():
+        with django_errors_as_400(), deletion_as_conflict():
             evidence = claim_work.attach_highlight(
                 claim,
                 body.highlight_source(),
@@ -378,7 +382,13 @@ class LibraryProvenanceView(APIView):
 
     @extend_schema(
         parameters=[LibraryQuerySerializer],
-        responses={(200, provenance.MEDIA_TYPE): OpenApiTypes.OBJECT},
+        responses={
+            (200, provenance.MEDIA_TYPE): OpenApiTypes.OBJECT,
+            202: OpenApiResponse(
+                description="A library past PROVENANCE_JOB_THRESHOLD sources and claims: the "
+                "job that writes the document (its status is at Location)."
+            ),
+        },
     )
     def get(self, request: Request) -> Response:
         value = validated(LibraryQuerySerializer, request.query_params, request).validated_data
@@ -390,4 +400,16 @@ class LibraryProvenanceView(APIView):
             raise DRFValidationError(
                 {"library": [f"No library {value['library']!r} that you can see."]}
             )
+        if claim_jobs.is_large(found):
+            return self.enqueue(request, found)
         return Response(provenance.library_document(found, request))
+
+    def enqueue(self, request: Request, library: Library) -> Response:
+        """A library too large to describe in a request: 202 and the job that writes it."""
+        if not request.user.is_authenticated:
+            raise DRFValidationError(
+                {"library": ["Sign in to export this library's provenance: it is large."]}
+            )
+        base = request.build_absolute_uri("/")
+        job = queue.enqueue(claim_jobs.PROVENANCE, library=library, user=request.user, base=base)
+        return accepted(request, job)

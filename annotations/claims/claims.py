@@ -28,7 +28,7 @@ from annotations.claims.models import (
 )
 from annotations.claims.provenance import QuoteStep, chain
 from annotations.models import TAGS_PER_ANNOTATION, Annotation, Tag, Visibility, tag_key
-from annotations.writes import create_annotation
+from annotations.writes import create_annotation, hold
 from core import batching
 from sources.models import Library, SourceKind, SourceText
 from sources.serializers import library_lookup
@@ -145,7 +145,8 @@ def add_evidence(
     note: str = "",
 ) -> Evidence:
     """Bring a highlight to bear on a claim. Raises ValidationError on `annotation` when it
-    is from another library, private, or already evidence for the claim."""
+    is from another library, private, or already evidence for the claim; DeletedMeanwhile
+    when its source, the highlight or the claim was deleted while it was being written."""
     evidence = Evidence(
         library_id=claim.library_id,
         claim=claim,
@@ -154,6 +155,9 @@ def add_evidence(
         stance=stance,
         note=note.strip(),
     )
+    # Deleted meanwhile (the source, the highlight, the claim): a 409, not a broken key.
+    rows = [(Annotation, annotation.pk, "highlight"), (Claim, claim.pk, "claim")]
+    hold(annotation.text_id, rows, doing="the evidence was being saved")
     evidence.full_clean(validate_unique=False, validate_constraints=False)
     duplicate = ValidationError({"annotation": "This highlight is already evidence for the claim."})
     if claim.evidence.filter(annotation=annotation).exists():
@@ -220,8 +224,11 @@ def attach_highlight(
     note: str = "",
 ) -> Evidence:
     """Attach an existing highlight, or a fresh selection, to an existing claim."""
-    if isinstance(source, Selection) and source.text.source.library_id != claim.library_id:
-        raise ValidationError({"text": "The text belongs to another library than the claim."})
+    if isinstance(source, Selection):
+        # The text's source is read next: held first, so that it cannot be deleted meanwhile.
+        hold(source.text.pk, [(Claim, claim.pk, "claim")], doing="the evidence was being saved")
+        if source.text.source.library_id != claim.library_id:
+            raise ValidationError({"text": "The text belongs to another library than the claim."})
     annotation = source if isinstance(source, Annotation) else highlight(source, creator=creator)
     return add_evidence(claim, annotation, creator=creator, stance=stance, note=note)
 

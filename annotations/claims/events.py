@@ -16,7 +16,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Count, Prefetch
+from django.db.models import Count, Prefetch, Q
 
 from annotations.claims.models import (
     WIKIDATA_ID,
@@ -293,10 +293,12 @@ class OutlineRow:
     claims: int
 
 
-def outline(library: Library) -> list[OutlineRow]:
+def outline(library: Library, viewer: Any) -> list[OutlineRow]:
     """The library's events as an indented list (sub-events under their parent, by date),
-    with how many claims each has: the timeline's text equivalent."""
-    events = list(library.events.annotate(claim_count=Count("claim_links__claim", distinct=True)))
+    with how many claims each has that `viewer` may see: the timeline's text equivalent."""
+    shown = Q(claim_links__claim__in=Claim.objects.visible_to(viewer).values("pk"))
+    count = Count("claim_links__claim", filter=shown, distinct=True)
+    events = list(library.events.annotate(claim_count=count))
     children: dict[int | None, list[Event]] = {}
     known = {event.pk for event in events}
     for event in events:

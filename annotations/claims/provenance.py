@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urljoin, urlsplit
 
 from django.db.models import Prefetch
 from django.http import HttpRequest
@@ -169,6 +170,29 @@ class SourceWalker:
 
 
 # --- PROV-O JSON-LD ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Origin:
+    """What a document is made for, outside a request: the site's address its IRIs start
+    with (recorded from the request that asked for it) and the user whose view it shows.
+    It answers the few questions `Graph` asks of a request."""
+
+    base: str  # "https://marginalia.example.org/"
+    user: Any
+
+    def build_absolute_uri(self, location: str) -> str:
+        if location.startswith("/"):  # as a request does: urljoin would drop an empty "#"
+            return self.base.rstrip("/") + location
+        return urljoin(self.base, location)
+
+    def get_host(self) -> str:
+        return urlsplit(self.base).netloc
+
+
+def size_of_library(library) -> int:
+    """What a library's provenance document describes: its sources and claims."""
+    return library.sources.count() + Claim.objects.filter(library=library).count()
 
 
 def context(request: HttpRequest) -> dict[str, str]:
@@ -459,10 +483,12 @@ def claim_document(claim: Claim, request: HttpRequest) -> dict[str, Any]:
     return graph.document()
 
 
-def library_document(library, request: HttpRequest) -> dict[str, Any]:
+def library_document(library, request: HttpRequest | Origin) -> dict[str, Any]:
     """A whole library's provenance: every source with its revisions and links, every
-    claim with its evidence. Checksums are verified for the quoted revisions only (a
-    library's every text would be too much to hash per request); the others carry theirs."""
+    claim with its evidence, as the request's user (or the job's) may see them. Checksums
+    are verified for the quoted revisions only (a library's every text would be too much
+    to hash); the others carry theirs. A library past PROVENANCE_JOB_THRESHOLD sources and
+    claims is written by a job (`annotations.claims.jobs`), not in a request."""
     graph = Graph(request)
     sources = list(library.sources.prefetch_related("creators").order_by("pk"))
     graph.walker.outgoing([source.pk for source in sources])

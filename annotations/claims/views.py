@@ -10,6 +10,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
@@ -19,6 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from annotations.claims import claims as claim_work
 from annotations.claims import events as event_work
+from annotations.claims import jobs as claim_jobs
 from annotations.claims import provenance, timeline
 from annotations.claims.access import (
     get_claim_event_for_user,
@@ -35,7 +37,10 @@ from annotations.claims.forms import (
 )
 from annotations.claims.models import Claim
 from core.http import history_page, history_revert, login_if_hidden
+from jobs import queue
+from jobs.models import Job
 from sources.access import get_library_for_user
+from sources.models import Library
 
 PAGE_SIZE = 50
 
@@ -235,9 +240,19 @@ def claim_provenance(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 @login_if_hidden
 def library_provenance(request: HttpRequest, slug: str) -> HttpResponse:
+    """The document, or for a large library the job that writes it (its page offers it)."""
     library = get_library_for_user(request.user, slug)
+    if claim_jobs.is_large(library):
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        return redirect(_enqueue_provenance(request, library))
     document = provenance.library_document(library, request)
     return _jsonld(document, f"{library.slug}-provenance.jsonld", request)
+
+
+def _enqueue_provenance(request: HttpRequest, library: Library) -> Job:
+    base = request.build_absolute_uri("/")
+    return queue.enqueue(claim_jobs.PROVENANCE, library=library, user=request.user, base=base)
 
 
 # --- events and the timeline --------------------------------------------------------------
@@ -254,7 +269,7 @@ def timeline_page(request: HttpRequest, slug: str) -> HttpResponse:
         "library": library,
         "svg": mark_safe(svg),  # noqa: S308 - built by ElementTree, escaped
         "plan": plan,
-        "rows": event_work.outline(library),
+        "rows": event_work.outline(library, request.user),
         "can_edit": library.can_edit(request.user),
     }
     return render(request, "annotations/claims/timeline.html", context)

@@ -6,16 +6,30 @@ hash is enough (no slow KDF) because the key is random, not a password.
 
 Send it as `Authorization: Bearer mgl_…` (or `Token mgl_…`). A read-only token is refused
 every unsafe method, whatever the user's role; an expired one is refused altogether.
+
+Failed attempts are throttled like sign-ins: after API_TOKEN_FAILURE_LIMIT refused keys
+(unknown, revoked, expired, of an inactive user; personal or legacy) from one address within
+API_TOKEN_LOCKOUT_MINUTES, every token from that address, good or bad, answers 429 with
+Retry-After until those minutes have passed. The counts live in Django's cache, which app
+servers share when CACHE_URL is set. A good token does not reset the count: otherwise a
+holder of one token could interleave it with guesses and never be stopped.
 """
 
 from __future__ import annotations
 
 import functools
 import hashlib
+import math
 import secrets
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 
+from axes.helpers import get_client_ip_address
+from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, router, transaction
 from django.db.models import Model, QuerySet
@@ -113,7 +127,8 @@ class ApiTokenAuthentication(BaseAuthentication):
             raise exceptions.AuthenticationFailed("Invalid token header.") from None
         if not key.startswith(PREFIX):
             return None
-        token = self.token_for(key)
+        with throttled(request):
+            token = self.token_for(key)
         if token.read_only and request.method not in SAFE_METHODS:
             raise exceptions.PermissionDenied("This token is read-only: it cannot change data.")
         return token.user, token
@@ -133,7 +148,14 @@ class ApiTokenAuthentication(BaseAuthentication):
 
 class LegacyTokenAuthentication(TokenAuthentication):
     """DRF's one token per user (`Authorization: Token <key>`), looked up as personal
-    tokens are: in one hand-written statement with its user."""
+    tokens are: in one hand-written statement with its user; throttled as they are."""
+
+    def authenticate(self, request: Request):
+        parts = get_authorization_header(request).split()
+        if not parts or parts[0].lower() != self.keyword.lower().encode():
+            return None
+        with throttled(request):
+            return super().authenticate(request)
 
     def authenticate_credentials(self, key: str):
         token = token_with_user(self.get_model(), "key", key)
@@ -142,6 +164,65 @@ class LegacyTokenAuthentication(TokenAuthentication):
         if not token.user.is_active:
             raise exceptions.AuthenticationFailed("User inactive or deleted.")
         return token.user, token
+
+
+# --- Throttling failed attempts ------------------------------------------------------------
+
+
+@contextmanager
+def throttled(request: Request) -> Iterator[None]:
+    """Around one token check: 429 while the client's address is locked out, and a refused
+    key counted against it (AuthenticationFailed passes through)."""
+    address = client_address(request)
+    refuse_if_locked(address)
+    try:
+        yield
+    except exceptions.AuthenticationFailed:
+        record_failure(address)
+        raise
+
+
+def client_address(request: Request) -> str:
+    """The address sign-ins are throttled by (django-axes' rule: behind the TLS proxy, the
+    last X-Forwarded-For entry)."""
+    return get_client_ip_address(request) or "unknown"
+
+
+def _lock_key(address: str) -> str:
+    return f"api-token-lock:{hash_key(address)}"
+
+
+def _failures_key(address: str) -> str:
+    return f"api-token-failures:{hash_key(address)}"
+
+
+def _window() -> int:
+    return settings.API_TOKEN_LOCKOUT_MINUTES * 60
+
+
+def refuse_if_locked(address: str) -> None:
+    until = cache.get(_lock_key(address))
+    if until is None:
+        return
+    wait = max(1, math.ceil(until - time.time()))
+    raise exceptions.Throttled(
+        wait=wait,
+        detail=f"Too many refused API tokens from your address; try again in {wait} seconds.",
+    )
+
+
+def record_failure(address: str) -> None:
+    """Count a refused key; at API_TOKEN_FAILURE_LIMIT within the window, lock the address
+    for the window (counted from now, and not extended by the refusals that follow)."""
+    key, window = _failures_key(address), _window()
+    cache.add(key, 0, timeout=window)  # the window opens with the first failure
+    try:
+        failures = cache.incr(key)
+    except ValueError:  # the window closed between the two calls
+        cache.set(key, failures := 1, timeout=window)
+    if failures >= settings.API_TOKEN_FAILURE_LIMIT:
+        cache.set(_lock_key(address), time.time() + window, timeout=window)
+        cache.delete(key)
 
 
 def token_with_user(model: type[Model], key_field: str, key: str) -> Model | None:

@@ -101,10 +101,77 @@ def test_autocomplete_matches_name_namespace_body_and_words_most_used_first(text
     make_annotation(text=text, creator=bob, quote="Mao", tags=["person:Mao Zedong"])
     make_annotation(text=text, creator=bob, quote="arrived", tags=["person:Mao Zedong"])
     Tag.objects.for_names(library, ["Maoism", "person:Stalin", "theme:face"])
-    assert [t.name for t in autocomplete(library, "mao")] == ["person:Mao Zedong", "Maoism"]
-    assert [t.name for t in autocomplete(library, "person:")] == [
+    assert [t.name for t in autocomplete(library, bob, "mao")] == ["person:Mao Zedong", "Maoism"]
+    assert [t.name for t in autocomplete(library, bob, "person:")] == [
         "person:Mao Zedong",
         "person:Stalin",
     ]
-    assert [t.name for t in autocomplete(library, "zedong")] == ["person:Mao Zedong"]
-    assert len(autocomplete(library, "", limit=2)) == 2
+    assert [t.name for t in autocomplete(library, bob, "zedong")] == ["person:Mao Zedong"]
+    assert len(autocomplete(library, bob, "", limit=2)) == 2
+
+
+# --- Who sees which tag (issue #16) ---------------------------------------------------------
+
+
+@pytest.fixture
+def private_tags(text, library, alice, bob):
+    """A tag on bob's private note, one on his private claim, one on a shared note, one
+    on an event, one nothing carries."""
+    from tests.factories import make_claim, make_event
+
+    make_annotation(text=text, creator=bob, quote="Mao", tags=["OnlyPrivateNote", "Shared"],
+                    visibility="private")  # fmt: skip
+    make_annotation(text=text, creator=alice, quote="Moscow", tags=["Shared"])
+    make_claim(library=library, creator=bob, tags=["OnlyPrivateClaim"], visibility="private")
+    make_event(library=library, participants=["Zhou Enlai"])
+    Tag.objects.for_names(library, ["Unused"])
+    return library
+
+
+def names_seen_by(user) -> set[str]:
+    return set(Tag.objects.visible_to(user).values_list("name", flat=True))
+
+
+def test_a_tag_only_on_private_work_is_seen_by_its_author_alone(private_tags, alice, bob, vera):
+    everyday = {"Shared", "person:Zhou Enlai"}
+    assert names_seen_by(bob) == everyday | {"OnlyPrivateNote", "OnlyPrivateClaim", "Unused"}
+    assert names_seen_by(alice) == everyday | {"Unused"}  # the owner: no private work of others
+    assert names_seen_by(vera) == everyday  # a viewer: no unused tags either
+
+
+def test_outsiders_and_anonymous_readers_see_the_tags_of_a_public_library_only_when_used(
+    private_tags, mallory
+):
+    from django.contrib.auth.models import AnonymousUser
+
+    assert names_seen_by(mallory) == set() and names_seen_by(AnonymousUser()) == set()
+    private_tags.is_public = True
+    private_tags.save()
+    assert (
+        names_seen_by(mallory)
+        == names_seen_by(AnonymousUser())
+        == {
+            "Shared",
+            "person:Zhou Enlai",
+        }
+    )
+
+
+def test_uses_count_only_what_the_user_may_see(private_tags, alice, bob):
+    def uses(user) -> dict[str, int]:
+        counts = Tag.objects.uses_in(private_tags, user)
+        return {tag.name: counts[tag.pk] for tag in Tag.objects.visible_to(user)}
+
+    assert uses(bob)["Shared"] == 2 and uses(alice)["Shared"] == 1
+    assert uses(bob)["OnlyPrivateClaim"] == 1 and uses(alice)["person:Zhou Enlai"] == 1
+    assert uses(alice)["Unused"] == 0
+
+
+def test_autocomplete_lists_only_the_tags_the_user_may_see(private_tags, alice, bob):
+    assert [t.name for t in autocomplete(private_tags, alice, "only")] == []
+    assert {t.name for t in autocomplete(private_tags, bob, "only")} == {
+        "OnlyPrivateNote",
+        "OnlyPrivateClaim",
+    }
+    [shared] = autocomplete(private_tags, alice, "shared")
+    assert shared.uses == 1

@@ -102,3 +102,104 @@ def test_editor_deletes_a_tag_from_every_annotation(as_user, bob, tags):
     annotation.refresh_from_db()
     assert [t.name for t in annotation.tags.all()] == ["place:Moscow"]
     assert annotation.version == 2
+
+
+# --- Tags of private work (issue #16) -------------------------------------------------------
+
+
+@pytest.fixture
+def private_tag(library, source, bob):
+    text = make_text(source=source, text="Mao met Stalin in Moscow.")
+    make_annotation(text=text, creator=bob, quote="Mao", tags=["SecretTagOfBob"],
+                    visibility="private")  # fmt: skip
+    return Tag.objects.get(name="SecretTagOfBob")
+
+
+@pytest.mark.parametrize("persona", ["alice", "vera"])
+def test_a_tag_only_on_a_private_note_is_not_listed_to_others(
+    as_user, request, persona, library, private_tag
+):
+    client = as_user(request.getfixturevalue(persona))
+    listed = client.get(TAGS, {"library": library.slug, "q": "secret"})
+    assert listed.status_code == 200 and listed.json() == []
+    assert client.get(f"{TAGS}{private_tag.pk}/").status_code == 404
+
+
+def test_anonymous_readers_of_a_public_library_do_not_see_a_private_tag(
+    as_user, library, private_tag
+):
+    library.is_public = True
+    library.save()
+    client = as_user(None)
+    assert client.get(TAGS, {"library": library.slug}).json() == []
+    assert client.get(f"{TAGS}{private_tag.pk}/").status_code == 404
+
+
+def test_its_author_sees_the_tag_and_its_uses(as_user, bob, library, private_tag):
+    [found] = as_user(bob).get(TAGS, {"library": library.slug, "q": "secret"}).json()
+    assert found["name"] == "SecretTagOfBob" and found["uses"] == 1
+    assert as_user(bob).get(f"{TAGS}{private_tag.pk}/").status_code == 200
+
+
+def test_the_listed_uses_count_only_what_the_reader_may_see(
+    as_user, vera, bob, library, source, private_tag
+):
+    text = make_text(source=source, text="Stalin in Moscow.")
+    make_annotation(text=text, creator=bob, quote="Moscow", tags=["SecretTagOfBob"])
+    [seen] = as_user(vera).get(TAGS, {"library": library.slug, "q": "secret"}).json()
+    assert seen["uses"] == 1
+    [own] = as_user(bob).get(TAGS, {"library": library.slug, "q": "secret"}).json()
+    assert own["uses"] == 2
+
+
+def test_an_owner_cannot_merge_into_a_tag_she_cannot_see(as_user, alice, library, private_tag):
+    mine = Tag.objects.for_names(library, ["Mine"])[0]
+    response = as_user(alice).post(f"{TAGS}{mine.pk}/merge/", {"into": private_tag.pk})
+    assert response.status_code == 400 and "into" in response.json()
+    assert Tag.objects.filter(pk=mine.pk).exists()
+
+
+def test_a_tag_merged_away_meanwhile_answers_409_saying_what_to_do(
+    as_user, bob, library, tags, monkeypatch
+):
+    from annotations import tags as tagging
+
+    moskva, moscow = tags["Moskva"], tags["place:Moscow"]
+    real_lock = tagging.lock_tags
+
+    def someone_merged_it_first(*wanted):
+        Tag.objects.filter(pk=moskva.pk).delete()  # the other request, just committed
+        return real_lock(*wanted)
+
+    monkeypatch.setattr(tagging, "lock_tags", someone_merged_it_first)
+    response = as_user(bob).post(f"{TAGS}{moskva.pk}/merge/", {"into": moscow.pk})
+    assert response.status_code == 409
+    assert "reload the tags and try again" in response.json()["detail"]
+    assert Tag.objects.filter(pk=moscow.pk).exists()
+
+
+def test_a_name_taken_meanwhile_answers_409_saying_what_to_do(as_user, bob, tags, monkeypatch):
+    from annotations import tags as tagging
+
+    monkeypatch.setattr(tagging, "_named", lambda tag, key: None)  # missed the other rename
+    response = as_user(bob).patch(
+        f"{TAGS}{tags['Moskva'].pk}/", {"name": "place:moscow"}, format="json"
+    )
+    assert response.status_code == 409
+    assert "rename again to merge into it" in response.json()["detail"]
+    assert Tag.objects.get(pk=tags["Moskva"].pk).name == "Moskva"
+
+
+def test_a_merge_meeting_a_tagging_made_meanwhile_answers_409(as_user, bob, tags, monkeypatch):
+    from django.db import IntegrityError
+
+    from annotations import tags as tagging
+
+    def tagged_with_both_meanwhile(relation, source_tag, into_tag):
+        raise IntegrityError("duplicate key value violates unique constraint")
+
+    monkeypatch.setattr(tagging, "_move_tagging", tagged_with_both_meanwhile)
+    moskva, moscow = tags["Moskva"], tags["place:Moscow"]
+    response = as_user(bob).post(f"{TAGS}{moskva.pk}/merge/", {"into": moscow.pk})
+    assert response.status_code == 409 and "try the merge again" in response.json()["detail"]
+    assert Tag.objects.filter(pk=moskva.pk).exists()

@@ -6,10 +6,16 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from annotations.claims.claims import EventLink, update_claim
+from annotations.claims.claims import (
+    EventLink,
+    Selection,
+    make_claim_from_highlight,
+    update_claim,
+)
 from annotations.claims.events import update_event
-from annotations.claims.models import Claim, Event
+from annotations.claims.models import Claim, ClaimEvent, Event
 from annotations.models import Annotation
+from core import history
 from core.history import acting_as, entries
 from sources.models import Creator, Source
 from tests.factories import (
@@ -40,7 +46,7 @@ def claim(library, bob):
 
 
 def test_entries_say_who_changed_what(claim, bob):
-    found = entries(claim)
+    found = entries(claim, viewer=bob)
     changed = next(e for e in found if any(c.label == "Status" for c in e.changes))
     status = next(c for c in changed.changes if c.label == "Status")
     assert (status.old, status.new) == ("Asserted", "Disputed")
@@ -62,7 +68,7 @@ def test_claim_history_includes_its_evidence_and_event_links(claim, library, sou
             creator=bob,
         )
         update_claim(claim, {"events": [EventLink(make_event(library=library))]})
-    whats = {entry.what for entry in entries(claim)}
+    whats = {entry.what for entry in entries(claim, viewer=bob)}
     assert {"Claim", "Evidence", "Link to an event"} <= whats
 
 
@@ -195,3 +201,153 @@ def test_deleted_claims_leave_their_history(claim):
     assert Claim.history.filter(id=pk, history_type="-").exists()
     assert Event.history.count() == 0 and Annotation.history.count() == 0
     assert Source.history.count() == 0
+
+
+# --- Private claims in other rows' history (issue #16) -------------------------------------
+
+PRIVATE_STATEMENT = "PrivateClaimOfBob the loan came first"
+LINK_NOTE = "PrivateLinkNoteOfBob"
+EVIDENCE_NOTE = "PrivateEvidenceNoteOfBob"
+
+
+@pytest.fixture
+def private_claim(library, source, bob):
+    """bob's private claim, made from a library-visible highlight, linked to an event."""
+    text = make_text(source=source, text="Stalin refused to see Mao for days.")
+    event = make_event(library=library, name="Mao's visit")
+    with acting_as(bob):
+        claim = make_claim_from_highlight(
+            Selection(text=text, start=0, end=6), creator=bob, statement=PRIVATE_STATEMENT,
+            evidence_note=EVIDENCE_NOTE, visibility="private",
+            events=[EventLink(event, "about", LINK_NOTE)],
+        )  # fmt: skip
+    return claim
+
+
+def secrets_in(body: str) -> set[str]:
+    return {word for word in (PRIVATE_STATEMENT, LINK_NOTE, EVIDENCE_NOTE) if word in body}
+
+
+@pytest.mark.parametrize("persona", ["alice", "vera"])
+def test_an_events_history_hides_a_private_claim_linked_to_it(
+    as_user, request, persona, bob, private_claim
+):
+    event = private_claim.event_links.get().event
+    body = as_user(request.getfixturevalue(persona)).get(history_url("event", event))
+    assert body.status_code == 200
+    assert not secrets_in(body.content.decode())
+    assert "Claim linked" not in body.content.decode()
+    own = as_user(bob).get(history_url("event", event)).content.decode()
+    assert {PRIVATE_STATEMENT, LINK_NOTE} <= secrets_in(own)
+
+
+@pytest.mark.parametrize("persona", ["alice", "vera"])
+def test_an_annotations_history_hides_the_private_claim_it_is_evidence_for(
+    as_user, request, persona, bob, private_claim
+):
+    highlight = private_claim.evidence.get().annotation
+    assert highlight.visibility == "library"
+    body = as_user(request.getfixturevalue(persona)).get(history_url("annotation", highlight))
+    assert body.status_code == 200
+    assert not secrets_in(body.content.decode())
+    own = as_user(bob).get(history_url("annotation", highlight)).content.decode()
+    assert {PRIVATE_STATEMENT, EVIDENCE_NOTE} <= secrets_in(own)
+
+
+def test_anonymous_readers_of_a_published_library_see_no_private_claim_in_history(
+    as_user, library, private_claim
+):
+    library.is_public = True
+    library.save()
+    event = private_claim.event_links.get().event
+    highlight = private_claim.evidence.get().annotation
+    for url in (history_url("event", event), history_url("annotation", highlight)):
+        response = as_user(None).get(url)
+        assert response.status_code == 200, url
+        assert not secrets_in(response.content.decode()), url
+
+
+def test_a_deleted_private_claim_stays_its_creators_in_history(as_user, vera, bob, private_claim):
+    event = private_claim.event_links.get().event
+    highlight = private_claim.evidence.get().annotation
+    with acting_as(bob):
+        private_claim.delete()
+    pages = {
+        history_url("event", event): LINK_NOTE,
+        history_url("annotation", highlight): EVIDENCE_NOTE,
+    }
+    for url, note in pages.items():
+        assert not secrets_in(as_user(vera).get(url).content.decode()), url
+        assert note in as_user(bob).get(url).content.decode(), url
+
+
+def test_a_deleted_shared_claim_still_shows_in_the_events_history(as_user, vera, library, alice):
+    event = make_event(library=library, name="Treaty signed")
+    claim = make_claim(
+        library=library, creator=alice, statement="Shared and gone",
+        events=[EventLink(event, "about", "a shared note")],
+    )  # fmt: skip
+    claim.delete()
+    body = as_user(vera).get(history_url("event", event)).content.decode()
+    assert "Claim linked" in body and "a shared note" in body
+
+
+def test_a_claim_made_private_later_disappears_from_the_events_history(as_user, vera, bob, library):
+    event = make_event(library=library, name="Treaty signed")
+    claim = make_claim(
+        library=library, creator=bob, statement=PRIVATE_STATEMENT,
+        events=[EventLink(event, "about", LINK_NOTE)],
+    )  # fmt: skip
+    assert LINK_NOTE in as_user(vera).get(history_url("event", event)).content.decode()
+    update_claim(claim, {"visibility": "private"})
+    assert not secrets_in(as_user(vera).get(history_url("event", event)).content.decode())
+
+
+def test_a_change_never_names_a_related_object_the_viewer_may_not_see(vera, bob, private_claim):
+    claim_field = ClaimEvent._meta.get_field("claim")
+    assert history.shown(claim_field, private_claim.pk, vera) == history.HIDDEN
+    assert history.shown(claim_field, private_claim.pk, bob) == PRIVATE_STATEMENT
+    assert history.shown(claim_field, 987654, vera) == "(deleted #987654)"
+    assert history.shown(claim_field, "junk", vera) == "(deleted #junk)"
+
+
+def test_evidence_on_a_highlight_made_private_later_does_not_name_it(
+    as_user, vera, alice, bob, library, source
+):
+    text = make_text(source=source, text="Stalin refused to see Mao for days.")
+    quote = make_annotation(text=text, creator=bob, quote="refused")
+    claim = make_claim(library=library, creator=alice, statement="Shared claim")
+    make_evidence(claim=claim, annotation=quote, creator=alice)
+    quote.apply_changes({"visibility": "private"}, user=bob)
+    body = as_user(vera).get(history_url("claim", claim)).content.decode()
+    assert "Evidence" in body and "refused" not in body and history.HIDDEN in body
+
+
+# --- Revert keeps the creator-only rule on visibility (issue #16, leak 4) ------------------
+
+
+def test_an_owner_cannot_change_a_claims_visibility_by_reverting_it(as_user, alice, bob, library):
+    with acting_as(bob):
+        claim = make_claim(library=library, creator=bob, statement="Draft", visibility="private")
+        update_claim(claim, {"visibility": "library"})
+        update_claim(claim, {"status": "disputed"})
+    private_version = claim.history.order_by("history_date", "history_id").first()
+    assert private_version.visibility == "private"
+    response = as_user(alice).post(revert_url("claim", claim, private_version))
+    assert response.status_code == 403
+    claim.refresh_from_db()
+    assert (claim.visibility, claim.status) == ("library", "disputed")
+    shared_version = claim.history.filter(visibility="library").order_by("history_id").first()
+    assert as_user(alice).post(revert_url("claim", claim, shared_version)).status_code == 302
+    claim.refresh_from_db()
+    assert (claim.visibility, claim.status) == ("library", "asserted")
+
+
+def test_the_creator_may_make_a_claim_private_again_by_reverting(as_user, bob, library):
+    with acting_as(bob):
+        claim = make_claim(library=library, creator=bob, statement="Draft", visibility="private")
+        update_claim(claim, {"visibility": "library"})
+    first = claim.history.order_by("history_date", "history_id").first()
+    assert as_user(bob).post(revert_url("claim", claim, first)).status_code == 302
+    claim.refresh_from_db()
+    assert claim.visibility == "private"

@@ -301,7 +301,8 @@ def test_a_job_made_backup_is_the_commands_archive_and_restores_identically(
     library, alice, bob, tmp_path
 ):
     """One archive format, one writer: the job's file has the checksums of the management
-    command's, and restore_library brings the library back with the same checksums."""
+    command's, and restore_library brings the library back with the same content checksums
+    (ids change; `content_checksums` compares on their ranks)."""
     from django.core.management import call_command
 
     from sources.sharing import backup
@@ -581,12 +582,40 @@ def test_the_celery_task_is_acknowledged_late_and_rejected_when_its_worker_dies(
 # --- Visibility -------------------------------------------------------------------------------
 
 
-def test_jobs_are_visible_to_members_and_their_starter_only(library, alice, vera, mallory):
-    job = import_job(library, alice)
-    assert set(Job.objects.visible_to(vera)) == {job}
-    assert not Job.objects.visible_to(mallory).exists()
-    staff = make_user(username="root", is_staff=True)
-    assert not Job.objects.visible_to(staff).exists()
+def test_jobs_are_visible_to_their_starter_and_the_librarys_owners_only(
+    library, alice, bob, vera, mallory
+):
     from django.contrib.auth.models import AnonymousUser
 
+    alices = queue.enqueue(BACKUP, library=library, user=alice)
+    bobs = import_job(library, bob)
+    veras = queue.enqueue(EXPORT, library=library, user=vera, format="ris")
+    assert set(Job.objects.visible_to(alice)) == {alices, bobs, veras}  # she owns the library
+    assert set(Job.objects.visible_to(bob)) == {bobs}
+    assert set(Job.objects.visible_to(vera)) == {veras}
+    assert not Job.objects.visible_to(mallory).exists()
+    staff = make_user(username="root", is_staff=True)
+    assert not Job.objects.visible_to(staff).exists()  # staff see site-wide jobs only
+    site_wide = queue.enqueue(REINDEX, library=None, user=staff)
+    assert set(Job.objects.visible_to(staff)) == {site_wide}
+    assert site_wide not in Job.objects.visible_to(alice)
     assert not Job.objects.visible_to(AnonymousUser()).exists()
+
+
+def test_only_the_starter_downloads_and_only_while_they_may_start_the_kind(
+    library, alice, bob, vera
+):
+    from sources.models import Role
+
+    backup = queue.enqueue(BACKUP, library=library, user=alice)
+    export = queue.enqueue(EXPORT, library=library, user=vera, format="ris")
+    assert queue.may_download(backup, alice) and queue.may_download(export, vera)
+    assert not queue.may_download(backup, bob) and not queue.may_download(backup, vera)
+    assert not queue.may_download(export, alice)  # she sees the job, not vera's view
+    with pytest.raises(PermissionDenied):
+        queue.output_of(export, alice)
+    library.memberships.filter(user=bob).update(role=Role.OWNER)
+    library.memberships.filter(user=alice).update(role=Role.EDITOR)
+    assert not queue.may_download(backup, alice)  # no longer an owner: no backup
+    library.memberships.filter(user=vera).delete()
+    assert not queue.may_download(export, vera)  # no longer a reader

@@ -59,3 +59,19 @@ def test_carried_over_annotations_are_indexed_where_they_land_in_any_receiver_or
     assert note.text_id == second.pk
     entry = entry_of(note)
     assert (entry.text_id, entry.start) == (second.pk, SECOND.index("Kremlin"))
+
+
+def test_a_restored_library_is_searchable_at_once(library, alice, bob):
+    import io
+
+    from sources.sharing import backup
+
+    source = make_source(library=library, title="Record of conversation in the Kremlin")
+    make_annotation(text=make_text(source=source, text=FIRST), creator=bob, quote="Kremlin")
+    archive = io.BytesIO()
+    backup.write_archive(library, archive)
+    restored = backup.restore_archive(io.BytesIO(archive.getvalue()), slug="copy").library
+    entries = SearchEntry.objects.filter(library=restored)
+    kinds = sorted(entries.values_list("kind", flat=True))
+    assert kinds == ["annotation", "passage", "source"]
+    assert entries.get(kind="source").title == "Record of conversation in the Kremlin"

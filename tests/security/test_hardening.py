@@ -6,11 +6,17 @@ import os
 import re
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.core.mail import EmailMessage
+from django.core.mail.backends.base import BaseEmailBackend
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from tests.factories import PASSWORD
@@ -153,6 +159,79 @@ def test_a_successful_sign_in_resets_the_count(alice, settings):
     sign_in(client, "wrong")
     sign_in(client, "wrong")
     assert sign_in(client, PASSWORD).status_code == 302
+
+
+# --- Password reset: the same answer, in the same time, for any address ----------------------
+
+
+class SleepingMailServer(BaseEmailBackend):
+    """A mail server that takes two seconds to accept a message; it notes what it was sent
+    and from which thread."""
+
+    delay = 2.0
+    sent: list[tuple[EmailMessage, str]] = []
+
+    def send_messages(self, messages):
+        time.sleep(self.delay)
+        SleepingMailServer.sent += [(message, threading.current_thread().name)
+                                    for message in messages]  # fmt: skip
+        return len(messages)
+
+
+def finish_sending() -> None:
+    for thread in threading.enumerate():
+        if thread.name == "password-reset-mail":
+            thread.join(timeout=10)
+
+
+@pytest.fixture
+def slow_mail(settings):
+    settings.EMAIL_BACKEND = "tests.security.test_hardening.SleepingMailServer"
+    SleepingMailServer.sent = []
+    yield SleepingMailServer.sent
+    finish_sending()
+
+
+def ask_for_reset(client: Client, email: str):
+    return client.post(reverse("password_reset"), {"email": email})
+
+
+def test_the_reset_answer_does_not_wait_for_the_mail_server(alice, slow_mail):
+    started = time.monotonic()
+    response = ask_for_reset(Client(), "alice@example.org")
+    assert time.monotonic() - started < SleepingMailServer.delay / 2
+    assert response.status_code == 302 and response["Location"] == reverse("password_reset_done")
+    assert slow_mail == []  # not sent yet: the server is still answering
+    finish_sending()
+    [(message, thread)] = slow_mail
+    assert message.to == ["alice@example.org"] and thread == "password-reset-mail"
+    link = re.search(r"https?://testserver(/accounts/reset/\S+/)", message.body)[1]
+    follow = Client().get(link, follow=True)
+    assert "new_password1" in follow.content.decode()  # the token in the mail is good
+
+
+@pytest.mark.parametrize("email", ["nobody@example.org", "ALICE@example.org"])
+def test_an_unknown_address_does_the_same_work_and_gets_the_same_answer(alice, email, settings):
+    def work(address: str):
+        with CaptureQueriesContext(connection) as queries:
+            response = ask_for_reset(Client(), address)
+        templates = [template.name for template in response.templates]
+        return response.status_code, response["Location"], len(queries), templates
+
+    registered = work("alice@example.org")
+    assert work(email) == registered
+    assert "registration/password_reset_email.html" in registered[3]  # a mail rendered for both
+
+
+def test_nobody_is_mailed_for_an_unknown_or_unusable_address(alice, bob, slow_mail):
+    bob.set_unusable_password()
+    bob.save()
+    started = time.monotonic()
+    for email in ("nobody@example.org", "bob@example.org"):
+        assert ask_for_reset(Client(), email).status_code == 302
+    assert time.monotonic() - started < SleepingMailServer.delay
+    finish_sending()
+    assert slow_mail == []
 
 
 # --- Error pages ------------------------------------------------------------------------

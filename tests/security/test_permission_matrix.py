@@ -1,8 +1,11 @@
 """Every route of the site × owner, editor, viewer, outsider and anonymous visitor.
 
-For each persona the walk:
+For each persona, in a private library and again in one published read-only, the walk:
 - reads every route (GET): never a server error; an outsider or anonymous visitor is never
-  shown a word of the private library; nobody but bob is shown bob's private note;
+  shown a word of the private library; nobody but bob is shown a word of bob's private work
+  (his private note, his private claim with its note, event link and evidence, the tags
+  only they carry); nobody but alice is shown her backup. Every body counts: pages, JSON,
+  downloads (a ZIP download, a backup or a DOCX, is read unpacked);
 - sends every write (POST, PUT, PATCH, DELETE) that the persona must be refused, with a
   plausible body (the form alice would submit, the JSON alice reads back, with her ETag),
   and checks that it was refused (4xx, or the sign-in page for an anonymous visitor) and
@@ -15,6 +18,8 @@ added later are walked too.
 
 from __future__ import annotations
 
+import io
+import zipfile
 from typing import Any
 
 import pytest
@@ -23,13 +28,15 @@ from django.urls import resolve
 from rest_framework.test import APIClient
 
 from tests.security.world import (
-    PRIVATE_NOTE,
+    BACKUP_MARKER,
+    PRIVATE,
     SECRET,
     Route,
     World,
     all_routes,
     build_world,
     fingerprint,
+    read_urls_for,
     urls_for,
 )
 
@@ -59,8 +66,13 @@ GENERIC_FORM = {
 }  # fmt: skip
 
 
+@pytest.fixture(params=["private", "public"])
+def world(db, request) -> World:
+    return build_world(public=request.param == "public")
+
+
 @pytest.fixture
-def world(db) -> World:
+def private_world(db) -> World:
     return build_world()
 
 
@@ -72,20 +84,28 @@ def client(user) -> APIClient:
 
 
 def body_text(response) -> str:
+    """The body as text; a ZIP (a backup, a DOCX) unpacked, every file of it."""
     if getattr(response, "streaming", False):
-        return b"".join(response.streaming_content).decode("utf-8", "replace")
-    return response.content.decode("utf-8", "replace")
+        body = b"".join(response.streaming_content)
+    else:
+        body = response.content
+    if body.startswith(b"PK\x03\x04"):
+        with zipfile.ZipFile(io.BytesIO(body)) as archive:
+            body = b"\n".join(archive.read(name) for name in archive.namelist())
+    return body.decode("utf-8", "replace")
 
 
 def first_kind(route: Route) -> str:
     return route.parameters[0][1] if route.parameters else ""
 
 
-def is_bobs_private_note(route: Route, url: str, world: World) -> bool:
-    if first_kind(route) != "annotations":
+def names_one_of(ids: dict[str, set[int]], route: Route, url: str) -> bool:
+    """Does the url name one of `ids` (by the path segment before the first id)?"""
+    wanted = ids.get(first_kind(route))
+    if not wanted:
         return False
     first_parameter = route.parameters[0][0]
-    return resolve(url).kwargs.get(first_parameter) == world.objects["annotation"][1].pk
+    return resolve(url).kwargs.get(first_parameter) in wanted
 
 
 def must_refuse(route: Route, persona: str, url: str, world: World) -> bool:
@@ -97,7 +117,8 @@ def must_refuse(route: Route, persona: str, url: str, world: World) -> bool:
     # A route is bound to the library when an id in its path or its body names it; the
     # API's list routes take the library (or a text, a source…) in the body.
     bound = bool(route.parameters) or (route.is_api and route.name not in OWN_CREATIONS)
-    private = is_bobs_private_note(route, url, world)
+    private = names_one_of(world.private, route, url)  # his private work: his alone
+    bobs = names_one_of(world.bobs, route, url)
     if not bound:
         return False
     if persona == "outsider":
@@ -105,7 +126,7 @@ def must_refuse(route: Route, persona: str, url: str, world: World) -> bool:
     if persona == "viewer":
         return route.name not in MEMBER_WRITES
     if persona == "editor":
-        by_alice = first_kind(route) in CREATOR_KINDS and not private
+        by_alice = first_kind(route) in CREATOR_KINDS and not bobs
         return route.name in OWNER_ONLY or by_alice
     return private  # the owner: bob's private note is his alone
 
@@ -216,28 +237,37 @@ def test_no_route_leaks_or_allows_a_write_it_should_refuse(world, persona):
     failures: list[str] = []
     walked = 0
     for route in all_routes():
-        for url in urls_for(route, world):
-            for method in route.methods():
+        methods = route.methods()
+        if "GET" in methods:
+            for url in read_urls_for(route, world):
                 walked += 1
-                if method == "GET":
-                    failures += check_read(api, url, persona)
-                elif method in WRITES and must_refuse(route, persona, url, world):
+                failures += check_read(api, url, persona, world)
+        for url in urls_for(route, world):
+            for method in methods:
+                walked += method != "GET"
+                if method in WRITES and must_refuse(route, persona, url, world):
                     request = (api, owner_api, method, url, route)
                     failures += check_refused_write(*request, persona, world)
     assert walked > 50, "the walk found too few routes: is the URL configuration loaded?"
     assert not failures, f"{len(failures)} problems:\n" + "\n".join(failures)
 
 
-def check_read(api: APIClient, url: str, persona: str) -> list[str]:
+def check_read(api: APIClient, url: str, persona: str, world: World) -> list[str]:
     response = api.get(url)
     text = body_text(response)
     problems = []
     if response.status_code >= 500:
         problems.append(f"GET {url} as {persona}: {response.status_code}")
-    if persona in ("outsider", "anonymous") and SECRET in text:
+    hidden = not world.library.is_public
+    if hidden and persona in ("outsider", "anonymous") and SECRET in text:
         problems.append(f"GET {url} as {persona}: shows the private library's content")
-    if persona != "editor" and PRIVATE_NOTE in text:
-        problems.append(f"GET {url} as {persona}: shows bob's private note")
+    backup = BACKUP_MARKER in text
+    if backup and persona != "owner":
+        problems.append(f"GET {url} as {persona}: shows alice's backup")
+    if persona != "editor" and not (backup and persona == "owner"):  # her backup holds all
+        shown = [name for name, marker in PRIVATE.items() if marker in text]
+        if shown:
+            problems.append(f"GET {url} as {persona}: shows bob's private {', '.join(shown)}")
     return problems
 
 
@@ -256,17 +286,42 @@ def check_refused_write(
     return problems
 
 
-def test_the_admin_is_for_staff_only(world, as_user):
+def test_the_admin_is_for_staff_only(private_world, as_user):
+    world = private_world
     for user in (None, world.users["alice"], world.users["mallory"]):
         response = client(user).get("/admin/sources/source/")
         assert response.status_code == 302
         assert "/admin/login/" in response["Location"]
 
 
-def test_the_walk_covers_pages_and_api_of_every_app(world):
+def test_the_walk_covers_pages_and_api_of_every_app(private_world):
     patterns = {route.pattern for route in all_routes()}
     expected = {
         "api/sources/<int:pk>/", "sources/<int:pk>/", "libraries/<slug:slug>/members/",
         "api/annotations/<int:pk>/", "api/claims/<int:pk>/", "api/events/<int:pk>/",
+        "events/<int:pk>/history/", "annotations/<int:pk>/history/", "api/tags/",
+        "jobs/<int:pk>/download/", "jobs/<int:pk>.json", "libraries/<slug:slug>/timeline/",
     }  # fmt: skip
     assert expected <= patterns
+
+
+def test_the_world_holds_bobs_private_work_and_alices_backup(private_world, as_user):
+    """The walk can only find what the world holds: each marker is really there, to its
+    one reader (bob's to bob, the backup's to alice), through the routes that show it."""
+    world = private_world
+    bob, alice = as_user(world.users["bob"]), as_user(world.users["alice"])
+    claim, event = world.objects["claim"][1], world.objects["event"][0]
+    highlight = world.objects["annotation"][2]
+    pages = [
+        body_text(bob.get(f"/claims/{claim.pk}/")),
+        body_text(bob.get(f"/events/{event.pk}/history/")),
+        body_text(bob.get(f"/annotations/{highlight.pk}/history/")),
+        body_text(bob.get("/api/tags/", {"library": world.library.slug, "limit": 100})),
+        body_text(bob.get(f"/sources/{world.objects['source'][0].pk}/")),
+    ]
+    assert all(any(marker in page for page in pages) for marker in PRIVATE.values())
+    found = body_text(bob.get("/search/", {"q": "PrivateClaimOfBob"}))
+    assert PRIVATE["claim_note"] in found  # the walk's queries find what they look for
+    [job] = world.objects["job"]
+    download = body_text(alice.get(f"/jobs/{job.pk}/download/"))
+    assert BACKUP_MARKER in download and PRIVATE["claim"] in download

@@ -46,6 +46,19 @@ MARKERS = {
     "link": f"{SECRET}Link note",
 }
 PRIVATE_NOTE = "PrivateNoteOfBob only bob may read this"
+# bob's private work: nobody but bob may be shown any of these, anywhere (alice's backup,
+# which holds everything, to alice alone).
+PRIVATE = {
+    "note": PRIVATE_NOTE,
+    "note_tag": "PrivateTagOnBobsNoteOnly",
+    "claim": "PrivateClaimOfBob the loan came before the treaty",
+    "claim_note": "PrivateClaimNoteOfBob",
+    "claim_tag": "PrivateTagOnBobsClaimOnly",
+    "link_note": "PrivateLinkNoteOfBob",
+    "evidence_note": "PrivateEvidenceNoteOfBob",
+}
+# In every backup's manifest.json and nowhere else: a response holding it is alice's backup.
+BACKUP_MARKER = backup.FORMAT
 
 # Route parameter → what fills it, by parameter name first, then by the path segment
 # before it ("claims/<int:pk>/" → a claim).
@@ -68,6 +81,26 @@ SEGMENT_KINDS = {
     "tokens": "token",
 }
 NAME_KINDS = {"slug": "library", "source_pk": "source", "text_pk": "text"}
+# Routes that show little without a query: read again with these ({slug} the library's,
+# {claim} bob's private claim), so that lists, search and exports of the library are walked.
+NOTES = "content=document&format={fmt}&library={slug}"
+QUERIES = {
+    "api-tag-list": ["library={slug}&limit=100", "library={slug}&q=private&limit=100"],
+    "api-tag-colours": ["library={slug}"],
+    "api-annotation-list": ["library={slug}"],
+    "api-claim-list": ["library={slug}", "q=private"],
+    "api-evidence-list": ["library={slug}"],
+    "api-event-list": ["library={slug}"],
+    "api-library-provenance": ["library={slug}"],
+    "search": ["q=private*", "q=PrivateClaimOfBob", "q=Sekret*&library={slug}"],
+    "api-search": ["q=private*", "q=PrivateClaimOfBob", "q=Sekret*&library={slug}"],
+    "search-export": ["q=private*&format=ris"],
+    "export": ["library={slug}"],
+    "export-preview": [NOTES.format(fmt="html", slug="{slug}")],
+    "export-download": [NOTES.format(fmt=fmt, slug="{slug}") for fmt in ("markdown", "docx")]
+    + ["content=document&format=markdown&claims={claim}"],
+    "api-export": [NOTES.format(fmt="markdown", slug="{slug}")],
+}
 _CONVERTER = re.compile(r"<(?:(?P<conv>[^>:]+):)?(?P<name>[^>]+)>")
 
 
@@ -76,14 +109,17 @@ class World:
     library: Library
     users: dict[str, Any]
     objects: dict[str, list[Any]] = field(default_factory=dict)
+    private: dict[str, set[int]] = field(default_factory=dict)  # bob's, by path segment
+    bobs: dict[str, set[int]] = field(default_factory=dict)  # all bob made, private or not
 
     def values_for(self, kind: str) -> list[Any]:
         return self.objects.get(kind, [])
 
 
-def build_world() -> World:
-    """A private library owned by alice, bob edits, vera reads, mallory is outside; every
-    kind of object in it; bob keeps a private note."""
+def build_world(*, public: bool = False) -> World:
+    """A library owned by alice (private, or published read-only), bob edits, vera reads,
+    mallory is outside; every kind of object in it; bob keeps a private note and a private
+    claim, each with a tag nothing else carries; alice's backup of it all."""
     users = {name: make_user(username=name) for name in ("alice", "bob", "vera", "mallory")}
     alice, bob = users["alice"], users["bob"]
     library = make_library(owner=alice, name=MARKERS["library"])
@@ -103,8 +139,9 @@ def build_world() -> World:
         tags=[MARKERS["tag"]],
     )  # fmt: skip
     private = make_annotation(
-        text=text, creator=bob, quote="loan", comment=PRIVATE_NOTE, visibility="private"
-    )
+        text=text, creator=bob, quote="loan", comment=PRIVATE_NOTE, visibility="private",
+        tags=[PRIVATE["note_tag"]],
+    )  # fmt: skip
     claim = make_claim(library=library, creator=alice, statement=MARKERS["claim"])
     event = make_event(library=library, creator=alice, name=MARKERS["event"])
     evidence = make_evidence(claim=claim, annotation=shared, creator=alice)
@@ -114,23 +151,54 @@ def build_world() -> World:
     run = ImportRun.objects.create(
         library=library, user=alice, file_name=f"{SECRET}.json", format="csl-json", outcomes=[]
     )
+    secret = _private_claim(text, event, bob)
     objects = {
         "library": [library],
         "source": [source],
         "text": [text],
         "link": [link],
-        "annotation": [shared, private],
-        "tag": list(shared.tags.all()),
-        "claim": [claim],
-        "evidence": [evidence],
+        "annotation": [shared, private, secret.evidence.get().annotation],
+        "tag": [*shared.tags.all(), *private.tags.all(), *secret.tags.all()],
+        "claim": [claim, secret],
+        "evidence": [evidence, secret.evidence.get()],
         "event": [event],
-        "claim_event": [claim_event],
+        "claim_event": [claim_event, secret.event_links.get()],
         "import_run": [run],
         "membership": list(library.memberships.filter(user__in=[alice, bob])),
     }
     objects |= _collab_objects(library, users)
-    objects |= _job_objects(library, alice)
-    return World(library=library, users=users, objects=objects)
+    if public:
+        library.is_public = True
+        library.save()
+    objects |= _job_objects(library, alice)  # last: the backup holds everything above
+    privates = _privates(private, secret)
+    bobs = privates | {"annotations": {private.pk, secret.evidence.get().annotation_id}}
+    return World(library, users, objects, private=privates, bobs=bobs)
+
+
+def _private_claim(text, event, bob):
+    """bob's private claim, made from a library-visible highlight of his, about the event."""
+    from annotations.claims.claims import EventLink, Selection, make_claim_from_highlight
+
+    start = text.text.index("mattered")
+    return make_claim_from_highlight(
+        Selection(text=text, start=start, end=start + len("mattered")),
+        creator=bob, statement=PRIVATE["claim"], note=PRIVATE["claim_note"],
+        visibility="private", tags=[PRIVATE["claim_tag"]],
+        events=[EventLink(event, "about", PRIVATE["link_note"])],
+        evidence_note=PRIVATE["evidence_note"],
+    )  # fmt: skip
+
+
+def _privates(note, claim) -> dict[str, set[int]]:
+    """bob's private objects by the path segment that names them."""
+    return {
+        "annotations": {note.pk},
+        "claims": {claim.pk},
+        "evidence": set(claim.evidence.values_list("pk", flat=True)),
+        "claim-events": set(claim.event_links.values_list("pk", flat=True)),
+        "tags": {tag.pk for tag in [*note.tags.all(), *claim.tags.all()]},
+    }
 
 
 def _job_objects(library: Library, owner) -> dict[str, list[Any]]:
@@ -227,6 +295,14 @@ def urls_for(route: Route, world: World) -> list[str]:
         values = _values(name, segment, route, world)
         paths = [_fill(path, name, value) for path in paths for value in values]
     return paths
+
+
+def read_urls_for(route: Route, world: World) -> list[str]:
+    """The route's paths, and for a route that lists or searches, with its queries."""
+    paths = urls_for(route, world)
+    values = {"slug": world.library.slug, "claim": world.objects["claim"][1].pk}
+    queries = [query.format(**values) for query in QUERIES.get(route.name or "", [])]
+    return paths + [f"{path}?{query}" for path in paths for query in queries]
 
 
 def _fill(path: str, name: str, value: Any) -> str:

@@ -44,6 +44,36 @@ def test_uploads_are_documented_as_multipart_with_413(db):
         assert "413" in post["responses"]
 
 
+def test_uploads_document_the_202_of_a_background_job(db):
+    schema = sources_schema()
+    for url in ("/api/sources/{source_pk}/texts/", "/api/imports/"):
+        accepted = schema["paths"][url]["post"]["responses"]["202"]
+        ref = accepted["content"]["application/json"]["schema"]["$ref"]
+        assert ref == "#/components/schemas/JobAccepted"
+        assert "background job" in accepted["description"]
+    fields = schema["components"]["schemas"]["JobAccepted"]["properties"]
+    assert {"id", "state", "result", "url", "status_url"} <= set(fields)
+
+
+def test_the_documented_202_fields_are_those_the_api_sends(as_user, library, alice, settings):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    settings.JOB_THRESHOLD_RECORDS = 0
+    upload = SimpleUploadedFile("one.json", b'[{"type": "book", "title": "A"}]')
+    response = as_user(alice).post(
+        "/api/imports/", {"library": library.slug, "file": upload}, format="multipart"
+    )
+    assert response.status_code == 202
+    documented = sources_schema()["components"]["schemas"]["JobAccepted"]["properties"]
+    assert set(documented) <= set(response.json())
+
+
+def test_text_revisions_document_their_id(db):
+    schemas = sources_schema()["components"]["schemas"]
+    for name in ("SourceText", "SourceTextDetail"):
+        assert schemas[name]["properties"]["id"] == {"type": "integer", "readOnly": True}, name
+
+
 def test_list_filters_are_documented(db):
     parameters = sources_schema()["paths"]["/api/sources/"]["get"]["parameters"]
     names = {parameter["name"] for parameter in parameters}

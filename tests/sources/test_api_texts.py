@@ -1,6 +1,7 @@
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from jobs.models import Job
 from sources.models import SourceText
 from tests.factories import make_text
 
@@ -36,6 +37,19 @@ def test_revisions_are_listed_with_checksum_but_without_text(as_user, source, ve
     assert second["note"] == "corrected translation"
     assert second["length"] == len("Corrected translation")
     assert "text" not in second
+
+
+def test_each_revision_names_its_id_to_annotate_it_with(as_user, source, vera, bob):
+    """Creating an annotation, evidence or a claim from a highlight takes the text's id."""
+    listed = as_user(vera).get(texts_url(source)).json()["results"][0]
+    assert listed["id"] == source.texts.get(revision=1).pk
+    assert as_user(vera).get(revision_url(source, 1)).json()["id"] == listed["id"]
+    created = post_text(as_user(bob), source).json()
+    assert created["id"] == source.texts.get(revision=2).pk
+    annotation = as_user(bob).post(
+        "/api/annotations/", {"text": created["id"], "start": 0, "end": 3}, format="json"
+    )
+    assert annotation.status_code == 201, annotation.content
 
 
 def test_include_text_adds_each_revision_text(as_user, source, vera):
@@ -177,3 +191,36 @@ def test_revisions_are_immutable(as_user, source, alice, method):
     response = getattr(as_user(alice), method)(revision_url(source, 1), {"note": "x"})
     assert response.status_code == 405
     assert source.texts.get(revision=1).note == ""
+
+
+# Large uploads run as background jobs --------------------------------------------------
+
+
+def test_a_text_larger_than_the_threshold_is_a_job_202(as_user, source, bob, settings):
+    settings.JOB_THRESHOLD_BYTES = 100
+    body = ("Mao arrived in Moscow on 16 December 1949. " * 10).encode()
+    response = post_text(as_user(bob), source, file=upload("long.txt", body), note="big")
+    assert response.status_code == 202, response.content
+    job = Job.objects.get()
+    data = response.json()
+    assert (data["id"], data["kind"], data["state"]) == (job.pk, "import-text", "succeeded")
+    assert data["url"] == f"/jobs/{job.pk}/"
+    assert response["Location"] == data["status_url"] == f"http://testserver/api/jobs/{job.pk}/"
+    result = as_user(bob).get(data["status_url"]).json()["result"]
+    text = source.texts.get(revision=2)
+    assert (result["text"], result["revision"]) == (text.pk, 2)
+    assert text.note == "big" and text.imported_by == bob
+
+
+def test_a_large_upload_with_a_bad_option_is_a_400_naming_it(as_user, source, bob, settings):
+    settings.JOB_THRESHOLD_BYTES = 10
+    response = post_text(as_user(bob), source, encoding="rot13")
+    assert response.status_code == 400
+    assert "encoding" in response.json()
+    assert not Job.objects.exists() and source.texts.count() == 1
+
+
+def test_a_viewer_cannot_start_a_large_text_import(as_user, source, vera, settings):
+    settings.JOB_THRESHOLD_BYTES = 10
+    assert post_text(as_user(vera), source).status_code == 403
+    assert not Job.objects.exists()

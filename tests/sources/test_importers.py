@@ -4,14 +4,12 @@ import random
 from pathlib import Path
 
 import pytest
-from bs4 import BeautifulSoup
 from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import SimpleUploadedFile
 from pypdf import PdfReader, PdfWriter
 from reportlab.lib.pdfencrypt import StandardEncryption
 from reportlab.pdfgen import canvas
 
-from core import sanitize
 from core.sanitize import render_markdown
 from core.uploads import UploadError, safe_file_name
 from sources import importers
@@ -288,14 +286,6 @@ def test_html_preformatted_text_keeps_its_spaces_and_br_pairs_split_paragraphs()
 def test_deeply_nested_html_does_not_exhaust_the_stack():
     page = "<div>" * 3000 + "deep text" + "</div>" * 3000
     assert extract_text(page.encode(), file_name="deep.html").text == "deep text"
-
-
-def test_large_html_is_cleaned_in_parts_with_the_same_result(monkeypatch):
-    soup = BeautifulSoup(sample("hostile-page.html").decode(), "html.parser")
-    whole = sanitize._cleaner.clean(sanitize.drop_elements(str(soup), sanitize.DROP_WITH_CONTENT))
-    monkeypatch.setattr(sanitize, "_CLEAN_PART", 4)
-    in_parts = sanitize.clean_html_in_parts(soup)
-    assert in_parts.split() == whole.split()
 
 
 def test_markdown_text_is_what_the_rendered_page_shows():

@@ -195,7 +195,7 @@ def test_outline_nests_sub_events_under_their_parent(library, alice):
     treaty = make_event(library=library, name="Treaty", date="1950-02-14", parent=visit)
     split = make_event(library=library, name="Split", date="1960")
     make_claim(library=library, creator=alice, events=[EventLink(treaty)])
-    rows = outline(library)
+    rows = outline(library, alice)
     assert [(r.event, r.depth, r.claims) for r in rows] == [
         (visit, 0, 0),
         (treaty, 1, 1),

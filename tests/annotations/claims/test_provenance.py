@@ -14,6 +14,7 @@ from rdflib.namespace import RDF
 
 from annotations.claims.provenance import chain, claim_document, library_document
 from annotations.models import Annotation, Visibility
+from jobs.models import Job, JobState
 from sources.models import SourceLink, SourceText
 from tests.factories import (
     make_annotation,
@@ -296,3 +297,37 @@ def test_api_claim_provenance_negotiates_json_ld(as_user, vera, world):
         "application/ld+json"
     )
     assert "@graph" in response.json()
+
+
+# --- A large library's document is written by a job ------------------------------------
+
+
+def test_a_large_librarys_provenance_is_written_by_a_job_as_in_the_request(
+    as_user, vera, world, library, settings
+):
+    url = reverse("library-provenance", args=[library.slug])
+    in_request = json.loads(as_user(vera).get(url).content)
+    settings.PROVENANCE_JOB_THRESHOLD = 1
+    response = as_user(vera).get(url)
+    job = Job.objects.get()
+    assert response.status_code == 302 and response["Location"] == job.get_absolute_url()
+    assert job.state == JobState.SUCCEEDED, job.error
+    download = as_user(vera).get(reverse("job-download", args=[job.pk]))
+    assert download["Content-Type"].startswith("application/ld+json")
+    assert json.loads(download.content) == in_request
+
+
+def test_the_api_answers_202_for_a_large_library_and_asks_anonymous_readers_to_sign_in(
+    as_user, vera, world, library, settings
+):
+    settings.PROVENANCE_JOB_THRESHOLD = 1
+    response = as_user(vera).get("/api/provenance/", {"library": library.slug})
+    assert response.status_code == 202
+    assert response.json()["kind"] == "provenance" and response.json()["state"] == "succeeded"
+    library.is_public = True
+    library.save()
+    refused = as_user(None).get("/api/provenance/", {"library": library.slug})
+    assert refused.status_code == 400 and "Sign in" in str(refused.json())
+    page = as_user(None).get(reverse("library-provenance", args=[library.slug]))
+    assert page.status_code == 302 and "/accounts/login/" in page["Location"]
+    assert Job.objects.count() == 1

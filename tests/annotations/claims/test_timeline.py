@@ -8,8 +8,10 @@ import datetime as dt
 import edtf
 import pytest
 
+from annotations.claims.claims import EventLink
+from annotations.claims.events import outline
 from annotations.claims.timeline import Scale, _day, fuzzy_bounds, layout, tick_levels
-from tests.factories import make_event
+from tests.factories import make_claim, make_event
 
 
 @pytest.mark.parametrize(
@@ -47,3 +49,22 @@ def test_ticks_offer_decades_down_to_months():
     steps = [step for step, _ in tick_levels(scale)]
     assert steps[0] >= 60 and steps[-1] == 1
     assert all(a > b for a, b in zip(steps, steps[1:], strict=False))
+
+
+def test_the_outline_counts_only_the_claims_the_viewer_may_see(library, alice, bob, vera):
+    visit = make_event(library=library, name="Visit")
+    make_claim(library=library, creator=alice, events=[EventLink(visit)])
+    make_claim(library=library, creator=bob, events=[EventLink(visit)], visibility="private")
+    counts = {user.username: outline(library, user)[0].claims for user in (alice, bob, vera)}
+    assert counts == {"alice": 1, "bob": 2, "vera": 1}
+
+
+def test_the_timeline_page_does_not_count_a_private_claim(as_user, library, bob, vera):
+    library.is_public = True
+    library.save()
+    visit = make_event(library=library, name="Visit")
+    make_claim(library=library, creator=bob, events=[EventLink(visit)], visibility="private")
+    for client in (as_user(vera), as_user(None)):
+        page = client.get(f"/libraries/{library.slug}/timeline/").content.decode()
+        assert "<td>0</td>" in page and "<td>1</td>" not in page
+    assert "<td>1</td>" in as_user(bob).get(f"/libraries/{library.slug}/timeline/").content.decode()

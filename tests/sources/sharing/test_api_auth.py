@@ -1,8 +1,19 @@
+import pytest
+from django.core.cache import cache
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from sources.models import Source
 from tests.factories import PASSWORD
+
+
+@pytest.fixture(autouse=True)
+def _no_throttle_carried_over():
+    """Refused tokens count against the address in the cache (the throttle): start clean,
+    and leave nothing behind for the tests that follow."""
+    cache.clear()
+    yield
+    cache.clear()
 
 
 def token_client(user) -> APIClient:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 
 import pytest
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
@@ -13,6 +15,15 @@ from rest_framework.test import APIClient
 from sources.models import Source
 from sources.sharing import tokens
 from sources.sharing.models import ApiToken
+
+
+@pytest.fixture(autouse=True)
+def _no_throttle_carried_over():
+    """Refused tokens count against the address in the cache (the throttle): start clean,
+    and leave nothing behind for the tests that follow."""
+    cache.clear()
+    yield
+    cache.clear()
 
 
 def bearer(key: str) -> APIClient:
@@ -165,3 +176,93 @@ def test_tokens_need_an_account(as_user, db):
     response = as_user(None).get(reverse("token-list"))
     assert response.status_code == 302
     assert reverse("login") in response["Location"]
+
+
+# --- Failed attempts are throttled per address ------------------------------------------------
+
+
+def from_address(key: str, address: str, keyword: str = "Bearer") -> APIClient:
+    client = APIClient(REMOTE_ADDR=address)
+    client.credentials(HTTP_AUTHORIZATION=f"{keyword} {key}")
+    return client
+
+
+BAD_KEY = "mgl_" + "A" * 43
+
+
+@pytest.fixture
+def locked_out(settings, library, alice):
+    """LOGIN-like limits of 3 refused keys in 15 minutes; 10.0.0.1 has used them up."""
+    settings.API_TOKEN_FAILURE_LIMIT = 3
+    settings.API_TOKEN_LOCKOUT_MINUTES = 15
+    codes = [from_address(BAD_KEY, "10.0.0.1").get("/api/sources/").status_code for _ in range(3)]
+    assert codes == [401, 401, 401]
+    return tokens.create_token(alice, name="laptop")[1]
+
+
+def test_after_the_limit_even_a_good_token_from_that_address_gets_429(locked_out):
+    for key in (BAD_KEY, locked_out):
+        response = from_address(key, "10.0.0.1").get("/api/sources/")
+        assert response.status_code == 429, response.content
+        assert 899 <= int(response["Retry-After"]) <= 900
+        assert "Too many refused API tokens" in response.json()["detail"]
+
+
+def test_a_good_token_from_another_address_still_works(locked_out):
+    assert from_address(locked_out, "10.0.0.2").get("/api/sources/").status_code == 200
+
+
+def test_the_lock_lasts_the_window_and_then_passes(locked_out, monkeypatch):
+    started = time.time()
+    monkeypatch.setattr(time, "time", lambda: started + 600)  # the cache's clock too
+    response = from_address(locked_out, "10.0.0.1").get("/api/sources/")
+    assert response.status_code == 429 and 299 <= int(response["Retry-After"]) <= 300
+    monkeypatch.setattr(time, "time", lambda: started + 901)
+    assert from_address(locked_out, "10.0.0.1").get("/api/sources/").status_code == 200
+
+
+def test_refusals_while_locked_do_not_extend_the_lock(locked_out):
+    for _ in range(5):
+        from_address(BAD_KEY, "10.0.0.1").get("/api/sources/")
+    until = cache.get(tokens._lock_key("10.0.0.1"))
+    assert until - time.time() <= 15 * 60
+
+
+def test_legacy_drf_tokens_are_throttled_and_counted_alike(settings, library, alice):
+    from rest_framework.authtoken.models import Token
+
+    settings.API_TOKEN_FAILURE_LIMIT = 2
+    good = Token.objects.create(user=alice).key
+    assert from_address("not-a-key", "10.0.0.3", "Token").get("/api/sources/").status_code == 401
+    assert from_address(BAD_KEY, "10.0.0.3", "Token").get("/api/sources/").status_code == 401
+    response = from_address(good, "10.0.0.3", "Token").get("/api/sources/")
+    assert response.status_code == 429 and "Retry-After" in response
+
+
+def test_a_good_token_does_not_reset_the_count(settings, library, alice):
+    """Else one valid token, sent between guesses, would keep an address from ever locking."""
+    settings.API_TOKEN_FAILURE_LIMIT = 3
+    _, key = tokens.create_token(alice, name="laptop")
+    for _ in range(2):
+        assert from_address(BAD_KEY, "10.0.0.4").get("/api/sources/").status_code == 401
+        assert from_address(key, "10.0.0.4").get("/api/sources/").status_code == 200
+    assert from_address(BAD_KEY, "10.0.0.4").get("/api/sources/").status_code == 401
+    assert from_address(key, "10.0.0.4").get("/api/sources/").status_code == 429
+
+
+def test_failures_are_counted_within_the_window_only(settings, library, alice):
+    settings.API_TOKEN_FAILURE_LIMIT = 2
+    _, key = tokens.create_token(alice, name="laptop")
+    assert from_address(BAD_KEY, "10.0.0.5").get("/api/sources/").status_code == 401
+    cache.delete(tokens._failures_key("10.0.0.5"))  # the window of the first one passed
+    assert from_address(BAD_KEY, "10.0.0.5").get("/api/sources/").status_code == 401
+    assert from_address(key, "10.0.0.5").get("/api/sources/").status_code == 200  # one in it
+    assert from_address(BAD_KEY, "10.0.0.5").get("/api/sources/").status_code == 401
+    assert from_address(key, "10.0.0.5").get("/api/sources/").status_code == 429
+
+
+def test_requests_without_a_token_are_not_throttled(locked_out, alice):
+    client = APIClient(REMOTE_ADDR="10.0.0.1")
+    assert client.get("/api/sources/").status_code == 200
+    client.force_login(alice)
+    assert client.get("/api/sources/").status_code == 200
