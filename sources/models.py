@@ -330,6 +330,12 @@ class Source(models.Model):
         default=dict, blank=True, help_text='e.g. {"DOI": "…", "wilson_center": "110404"}'
     )
     abstract = models.TextField(blank=True)
+    keywords = models.JSONField(
+        default=list,
+        blank=True,
+        help_text='Subject keywords, as Zotero keeps them: ["Sino-Soviet alliance", …]; a '
+        "collection path as a keyword in the collection: namespace.",
+    )
     note = models.TextField(blank=True)
     version = models.PositiveIntegerField(default=1, editable=False)
     created_by = models.ForeignKey(
@@ -404,6 +410,11 @@ class Creator(models.Model):
         max_length=300, blank=True, help_text="An institution, or a name not split in two."
     )
     order = models.PositiveSmallIntegerField(default=0)
+    family_first = models.BooleanField(
+        default=False,
+        help_text="Written family name first (Mao Zedong, Zhou Enlai): shown and cited so "
+        "(CSL's static-ordering).",
+    )
 
     history = HistoricalRecords()
 
