@@ -505,9 +505,9 @@ def test_deeply_nested_html_notes_are_read_in_linear_time(library, alice):
     import time
 
     ris = b"TY  - BOOK\nTI  - Nested notes\nN1  - " + b"<div>" * 20_000 + b"Text\nER  - \n"
-    started = time.monotonic()
+    started = time.process_time()
     run = import_metadata(library, upload("notes.ris", ris), user=alice)
-    assert time.monotonic() - started < 2
+    assert time.process_time() - started < 2
     assert statuses(run) == ["created"]
     assert Source.objects.get(library=library).note == "Text"
 

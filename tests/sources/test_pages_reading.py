@@ -77,9 +77,9 @@ def test_compare_of_identical_texts_has_no_changes():
 def test_compare_finds_single_words_in_a_long_paragraph():
     words = [f"w{n}" if n % 3 else "the" for n in range(6000)]
     old, new = " ".join(words), " ".join(words[:3001] + ["CHANGED"] + words[3002:])
-    started = time.perf_counter()
+    started = time.process_time()
     segments = compare_texts(old, new)
-    assert time.perf_counter() - started < 2
+    assert time.process_time() - started < 2
     assert [(s.op, s.text) for s in segments if s.op != "equal"] == [
         ("delete", "w3001"),
         ("insert", "CHANGED"),
@@ -90,18 +90,18 @@ def test_compare_of_a_rewritten_paragraph_stays_fast():
     words = ["the", "treaty", "of", "alliance", "and", "price", "end", "Mao", "Stalin", "in"]
     old = " ".join(words[n * 7 % len(words)] for n in range(9000))
     new = " ".join(words[n * 5 % len(words)] for n in range(9000))
-    started = time.perf_counter()
+    started = time.process_time()
     segments = compare_texts(old, new)
-    assert time.perf_counter() - started < 2
+    assert time.process_time() - started < 2
     assert "".join(s.text for s in segments if s.op != "delete") == new
 
 
 def test_compare_of_a_long_rewrite_stays_fast():
     old = "\n".join(f"Sentence {n} about the treaty and its terms." for n in range(20_000))
     new = "\n".join(f"Paragraph {n} on the alliance, its price and its end." for n in range(20_000))
-    started = time.perf_counter()
+    started = time.process_time()
     segments = compare_texts(old, new)
-    assert time.perf_counter() - started < 10
+    assert time.process_time() - started < 10
     assert "".join(s.text for s in segments if s.op != "delete") == new
 
 
