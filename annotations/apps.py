@@ -9,11 +9,12 @@ class AnnotationsConfig(PackageConfig):
 
     def ready(self) -> None:
         super().ready()
-        from annotations import history, jobs, signals
+        from annotations import history, jobs, moves, signals
         from annotations.claims import history as claim_history
         from annotations.claims import jobs as claim_jobs
 
         signals.connect()
+        moves.connect()  # annotations follow their sources to another library
         history.register()
         claim_history.register()
         jobs.register()

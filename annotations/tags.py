@@ -1,4 +1,5 @@
-"""A library's tags: rename, merge, delete, autocomplete (`Tag.objects.for_names` finds or
+"""A library's tags: rename, merge (with a preview of what moves), delete, list and
+autocomplete for the tag manager page and every tag field (`Tag.objects.for_names` finds or
 creates them by name).
 
 Matching is case-insensitive (`Tag.name_key`) while the spelling first typed is kept.
@@ -17,13 +18,16 @@ Who sees which tag, and how often it is used, is `Tag.objects.visible_to` / `use
 
 from __future__ import annotations
 
+import re
+import unicodedata
+from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
-from django.db.models import F, Q
+from django.db.models import F
 
-from annotations.models import Tag, split_tag_name, tag_key
+from annotations.models import Tag, tag_key
 from sources.models import Library
 
 
@@ -103,27 +107,105 @@ def lock_tags(*tags: Tag) -> list[Tag]:
     return [found[tag.pk] for tag in tags]
 
 
-def autocomplete(library: Library, user: Any, prefix: str, limit: int = 10) -> list[Tag]:
-    """The library's tags `user` may see whose name, or name after the namespace, or any
-    word, starts with `prefix`; most used (by what `user` may see) first. "mao" finds
-    "person:Mao Zedong"; "person:" lists the people."""
-    try:
-        _, typed = split_tag_name(prefix)
-    except ValidationError:
-        typed = ""
-    key = typed.casefold()
+def autocomplete(library: Library, user: Any, typed: str, limit: int = 10) -> list[Tag]:
+    """The library's tags `user` may see that match what was typed (`matches`), most used
+    (by what `user` may see) first. "st" and "person:St" find "person:Joseph Stalin",
+    "сталин" finds "person:Сталин", "zhou" finds "person:Zhōu Ēnlái", "person:" lists the
+    people. Matched in Python over the library's tags: accents and case are folded the
+    same way in SQLite and PostgreSQL, and a library holds thousands of tags, not millions."""
+    query = TagQuery.parse(typed)
     tags = Tag.objects.visible_to(user).filter(library=library)
-    if key:
-        tags = tags.filter(
-            Q(name_key__startswith=key)
-            | Q(name_key__contains=f":{key}")
-            | Q(name_key__contains=f" {key}")
-        )
+    if query.namespace is not None:
+        tags = tags.filter(namespace__startswith=query.namespace)
     uses = Tag.objects.uses_in(library, user)
-    found = sorted(tags, key=lambda tag: (-uses[tag.pk], tag.name_key))
+    found = sorted(
+        (tag for tag in tags if query.matches(tag)), key=lambda tag: (-uses[tag.pk], tag.name_key)
+    )
     for tag in found:
         tag.uses = uses[tag.pk]
     return found[: max(1, min(limit, 100))]
+
+
+def fold(text: str) -> str:
+    """Case and accents set aside: "Zhōu Ēnlái" → "zhou enlai", "Ё" → "е"."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(char for char in decomposed if not unicodedata.combining(char))
+
+
+# Scripts written without spaces between words: a typed run is looked for anywhere.
+_UNSPACED = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
+
+
+@dataclass(frozen=True)
+class TagQuery:
+    """What was typed into a tag field: an optional namespace (before a colon) and words,
+    each of which must begin a word of the tag (any word, any order; anywhere for Chinese,
+    Japanese and Korean); with no namespace, a word may also begin the namespace."""
+
+    namespace: str | None
+    words: tuple[str, ...]
+
+    @classmethod
+    def parse(cls, typed: str) -> TagQuery:
+        typed = " ".join(unicodedata.normalize("NFC", typed).split())
+        head, colon, rest = typed.partition(":")
+        if colon and head and " " not in head.strip():
+            return cls(head.strip().casefold(), tuple(fold(rest).split()))
+        return cls(None, tuple(fold(typed).split()))
+
+    def matches(self, tag: Tag) -> bool:
+        label = fold(tag.label)
+        words = label.split()
+        return all(self._found(word, label, words, tag) for word in self.words)
+
+    def _found(self, word: str, label: str, words: list[str], tag: Tag) -> bool:
+        if any(w.startswith(word) for w in words):
+            return True
+        if _UNSPACED.search(word) and word in label:
+            return True
+        return self.namespace is None and tag.namespace.startswith(word)
+
+
+@dataclass
+class Moves:
+    """What a merge would do, per kind of tagged thing: how many move to the other tag and
+    how many already carry it (they keep one)."""
+
+    kind: str
+    moved: int
+    already: int
+
+
+def merge_preview(source_tag: Tag, into_tag: Tag, user: Any) -> list[Moves]:
+    """What `merge_tags(source_tag, into_tag)` would move, without moving anything; counted
+    over what `user` may see (someone's private notes are not counted for another)."""
+    preview = []
+    for relation in _tagged_relations():
+        through = relation.through
+        tag_column = relation.field.m2m_reverse_field_name()
+        object_column = f"{relation.field.m2m_field_name()}_id"
+        visible = relation.related_model.objects.visible_to(user).values("pk")
+        rows = through.objects.filter(**{tag_column: source_tag, f"{object_column}__in": visible})
+        carrying = through.objects.filter(**{tag_column: into_tag}).values(object_column)
+        already = rows.filter(**{f"{object_column}__in": carrying}).count()
+        total = rows.count()
+        if total:
+            name = relation.related_model._meta.verbose_name_plural
+            preview.append(Moves(str(name), total - already, already))
+    return preview
+
+
+def library_tags(library: Library, user: Any, namespace: str | None = None) -> list[Tag]:
+    """Every tag of the library `user` may see, with `uses` (what they may see carrying
+    it), by namespace then name; only one namespace's when asked ("" for none)."""
+    tags = Tag.objects.visible_to(user).filter(library=library)
+    if namespace is not None:
+        tags = tags.filter(namespace=namespace)
+    uses = Tag.objects.uses_in(library, user)
+    found = sorted(tags, key=lambda tag: (tag.namespace, tag.name_key))
+    for tag in found:
+        tag.uses = uses[tag.pk]
+    return found
 
 
 def namespace_colours(library: Library) -> dict[str, str]:

@@ -1,5 +1,6 @@
 """The annotations' routes: the W3C Web Annotation protocol and tags under /api/, an
-annotation's history, and the claims' routes (`annotations.claims.urls`)."""
+annotation's history, the library's tag manager, and the claims' routes
+(`annotations.claims.urls`)."""
 
 from django.urls import include, path
 from rest_framework.routers import SimpleRouter
@@ -17,6 +18,11 @@ urlpatterns = [
         views.annotation_history_revert,
         name="annotation-history-revert",
     ),
+    path("texts/<int:text_pk>/annotations/", views.text_annotations, name="text-annotations"),
+    path("libraries/<slug:slug>/tags/", views.tag_manager, name="tag-manager"),
+    path("tags/<int:pk>/rename/", views.tag_rename, name="tag-rename"),
+    path("tags/<int:pk>/merge/", views.tag_merge, name="tag-merge"),
+    path("tags/<int:pk>/delete/", views.tag_delete, name="tag-delete"),
     path(
         "api/texts/<int:text_pk>/annotations/import/",
         api.AnnotationImportView.as_view(),

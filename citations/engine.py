@@ -41,11 +41,12 @@ import uuid
 import xml.etree.ElementTree as ET
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cache
+from itertools import pairwise
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 from django.core.cache import cache as django_cache
 
@@ -160,6 +161,13 @@ CACHE_PREFIX = "cite:v1:"
 CACHE_TIMEOUT = 60 * 60 * 24 * 30  # content-addressed: a key never goes stale, only unused
 PANDOC_TIMEOUT = 600
 CHUNK_SIZE = 2500  # misses per pandoc process; chunks run in parallel on every core
+# A selection this large and wholly new is rendered in one part per core, each sorted by
+# its own run (`_render_whole`); a smaller one in one run.
+SPLIT_FROM = 400
+# Up to this many items the reference order does not know are placed among those it does
+# by two small sorts each round (`_place`); more, and pandoc sorts the whole selection.
+PLACE_LIMIT = 50
+PIVOTS = 100  # known items the first placing sort holds
 # Bounded: a longer name cannot be a style, and would overflow the file system's name limit.
 STYLE_ID = re.compile(r"[a-z0-9][a-z0-9.\-]{0,199}")
 SPACER_ID = "marginalia-spacer"
@@ -446,17 +454,6 @@ def _job(info: StyleInfo, lang: str, fmt: str, **fields: Any) -> dict:
     return {"csl": str(info.path), "lang": lang, "format": FORMATS[fmt], **fields}
 
 
-T = TypeVar("T")
-
-
-def _parallel(jobs: Sequence[Callable[[], T]]) -> list[T]:
-    """Each job's result, in order; pandoc runs are processes, so threads suffice."""
-    if len(jobs) <= 1:
-        return [job() for job in jobs]
-    with ThreadPoolExecutor(max_workers=min(len(jobs), os.cpu_count() or 1)) as pool:
-        return list(pool.map(lambda job: job(), jobs))
-
-
 # --- Bibliography ----------------------------------------------------------------------
 
 
@@ -508,11 +505,27 @@ def render_bibliography_keyed(
     ]
     cached = django_cache.get_many(keys)
     missing = [i for i, key in enumerate(keys) if key not in cached]
-    order = _known_order(info, lang, digests) if info.sorts else list(range(len(items)))
-    rendered, order = _render_missing(info, lang, fmt, items, digests, groups, missing, order)
+    order, reference = _known_order(info, lang, digests) if info.sorts else (None, {})
+    if not info.sorts:  # in the order given
+        order = list(range(len(items)))
+    selection = Selection(info, lang, fmt, items, digests, groups)
+    rendered, order = _render_missing(selection, missing, order, reference)
     django_cache.set_many({keys[i]: rendered[i] for i in rendered}, timeout=CACHE_TIMEOUT)
     entries = {i: cached.get(keys[i], rendered.get(i)) for i in range(len(items))}
     return [(items[i], entries[i]) for i in order]
+
+
+@dataclass
+class Selection:
+    """The items of one bibliography (distinct, with their digests and context groups), in
+    one style, locale and format."""
+
+    info: StyleInfo
+    lang: str
+    fmt: str
+    items: list[dict]
+    digests: list[str]
+    groups: list[int]
 
 
 def _order_keys(info: StyleInfo, lang: str, digests: Sequence[str]) -> tuple[str, str]:
@@ -523,53 +536,163 @@ def _order_keys(info: StyleInfo, lang: str, digests: Sequence[str]) -> tuple[str
     )
 
 
-def _known_order(info: StyleInfo, lang: str, digests: Sequence[str]) -> list[int] | None:
-    """The selection's order from the cache, or None when pandoc has to sort it."""
+def _known_order(
+    info: StyleInfo, lang: str, digests: Sequence[str]
+) -> tuple[list[int] | None, dict[str, int]]:
+    """(the selection's order from the cache, or None when pandoc has to place or sort
+    some of it; the reference ranks, by digest)."""
     selection_key, reference_key = _order_keys(info, lang, digests)
     found = django_cache.get_many([selection_key, reference_key])
+    reference = found.get(reference_key) or {}
     if (ranks := found.get(selection_key)) is None:
-        ranks = found.get(reference_key) or {}
+        ranks = reference
         if not all(digest in ranks for digest in digests):
-            return None
-    return sorted(range(len(digests)), key=lambda i: ranks[digests[i]])
+            return None, reference
+    return sorted(range(len(digests)), key=lambda i: ranks[digests[i]]), reference
 
 
-def _remember_order(info: StyleInfo, lang: str, digests: Sequence[str], order: list[int]) -> None:
+def _remember_order(
+    info: StyleInfo, lang: str, digests: Sequence[str], order: list[int], reference: dict
+) -> None:
+    """Cache the selection's order; it becomes the reference order too unless it is a
+    smaller selection than the reference (a search's results inside a library)."""
     ranks = {digests[i]: rank for rank, i in enumerate(order)}
     selection_key, reference_key = _order_keys(info, lang, digests)
-    django_cache.set_many({selection_key: ranks, reference_key: ranks}, timeout=CACHE_TIMEOUT)
+    remembered = {selection_key: ranks}
+    if len(ranks) >= len(reference):
+        remembered[reference_key] = ranks
+    django_cache.set_many(remembered, timeout=CACHE_TIMEOUT)
 
 
 def _render_missing(
-    info: StyleInfo,
-    lang: str,
-    fmt: str,
-    items: list[dict],
-    digests: list[str],
-    groups: list[int],
-    missing: list[int],
-    order: list[int] | None,
+    selection: Selection, missing: list[int], order: list[int] | None, reference: dict[str, int]
 ) -> tuple[dict[int, str], list[int]]:
-    """Render the missing entries (whole groups at a time, chunks in parallel) and, if the
-    order is unknown, sort the whole selection; (entries by index, order)."""
+    """Render the missing entries (whole groups at a time, chunks on every core) and put
+    in order what the cache cannot: a few new items are placed among those the reference
+    order knows (`_place`), otherwise pandoc sorts the whole selection. (entries by
+    index, order)."""
+    info, lang, items, digests = selection.info, selection.lang, selection.items, selection.digests
     inputs, rank = _input_order(info, digests)
-    if order is None and len(missing) == len(items):
-        # All new: one run renders and sorts at once; chunks would need a sort run more.
-        chunks = [sorted(range(len(items)), key=rank.__getitem__)] if items else []
-    else:
-        chunks = _chunks(missing, groups, rank)
-    jobs = [_bibliography_job(info, lang, fmt, items, chunk) for chunk in chunks]
-    whole = len(chunks) == 1 and len(chunks[0]) == len(items)
-    if order is None and not whole:
-        jobs.append(_sort_job(info, lang, items, inputs))
-    results = _parallel(jobs)
-    rendered: dict[int, str] = {}
-    for chunk_order, sections in results[: len(chunks)]:
-        rendered.update(zip(chunk_order, sections, strict=True))
-    if order is None:
-        order = results[0][0] if whole else results[-1][0]
-        _remember_order(info, lang, digests, order)
+    unknown = order is None
+    new = [i for i, digest in enumerate(digests) if digest not in reference]
+    placing = unknown and 0 < len(new) <= PLACE_LIMIT and len(new) < len(items)
+    if unknown and not placing and len(missing) == len(items):
+        rendered, order = _render_whole(selection, rank)
+        _remember_order(info, lang, digests, order, reference)
+        return rendered, order
+    chunks = _chunks(missing, selection.groups, rank)
+    jobs = [_bibliography_job(info, lang, selection.fmt, items, chunk) for chunk in chunks]
+    with ThreadPoolExecutor(max_workers=len(jobs) + (os.cpu_count() or 1)) as pool:
+        running = [pool.submit(job) for job in jobs]  # pandoc runs are processes
+        if placing:
+            fresh = set(new)
+            known = [i for i in range(len(items)) if i not in fresh]
+            known.sort(key=lambda i: reference[digests[i]])
+            order = _place(pool, selection, known, new, rank)
+        elif unknown:
+            order = pool.submit(_sort_job(info, lang, items, inputs)).result()[0]
+        rendered: dict[int, str] = {}
+        for future in running:
+            rendered.update(zip(*future.result(), strict=True))
+    if unknown:
+        _remember_order(info, lang, digests, order, reference)
     return rendered, order
+
+
+def _render_whole(selection: Selection, rank: list[int]) -> tuple[dict[int, str], list[int]]:
+    """A wholly new selection: rendered and sorted at once, by one pandoc run per core,
+    each given a part of the selection that should sort before the next part (`_parts`).
+    Each run sorts its part; the parts' order is the selection's if the last entry of
+    each part sorts before the first of the next, which one small sort checks (else
+    pandoc sorts the whole selection, as a single run would have)."""
+    info, lang, items = selection.info, selection.lang, selection.items
+    parts = _parts(selection, rank)
+    jobs = [_bibliography_job(info, lang, selection.fmt, items, part) for part in parts]
+    with ThreadPoolExecutor(max_workers=len(jobs)) as pool:
+        results = list(pool.map(lambda job: job(), jobs))
+    rendered = {i: entry for ids, entries in results for i, entry in zip(ids, entries, strict=True)}
+    order = [i for ids, _ in results for i in ids]
+    if len(results) > 1:
+        ends = [ids for ids, _ in results]
+        bounds = list(dict.fromkeys(i for a, b in pairwise(ends) for i in (a[-1], b[0])))
+        if _sort_job(info, lang, items, sorted(bounds, key=rank.__getitem__))()[0] != bounds:
+            inputs = sorted(range(len(items)), key=rank.__getitem__)
+            order = _sort_job(info, lang, items, inputs)()[0]
+    return rendered, order
+
+
+def _parts(selection: Selection, rank: list[int]) -> list[list[int]]:
+    """The selection cut into one part per core, whole context groups each, groups in the
+    order their first contributor's folded name (else title) suggests, cut where the name's
+    first letter changes: the style sorts by much more, but nearly always first by that,
+    and `_render_whole` checks. One part when the style numbers, sorts nothing, or the
+    selection is small."""
+    info, items = selection.info, selection.items
+    every = sorted(range(len(items)), key=rank.__getitem__)
+    cores = os.cpu_count() or 1
+    if cores < 2 or len(items) < SPLIT_FROM or not info.sorts or info.whole_selection:
+        return [every]
+    members: dict[int, list[int]] = defaultdict(list)
+    for i in every:
+        members[selection.groups[i]].append(i)
+    guessed = sorted(members.values(), key=lambda group: min(_sort_guess(items[i]) for i in group))
+    parts: list[list[int]] = [[]]
+    for group in guessed:
+        target = len(items) * len(parts) / cores
+        guess = _sort_guess(items[group[0]])[:1]
+        last = _sort_guess(items[parts[-1][-1]])[:1] if parts[-1] else guess
+        if len(parts) < cores and sum(map(len, parts)) >= target and guess != last:
+            parts.append([])
+        parts[-1].extend(group)
+    return [sorted(part, key=rank.__getitem__) for part in parts if part]
+
+
+def _sort_guess(item: dict) -> str:
+    """What a style's bibliography most likely sorts an item by first: its first
+    contributor's folded name (see `confusion_keys`), else its title."""
+    for variable in NAME_VARIABLES:
+        if isinstance(names := item.get(variable), list) and names and (name := _name(names[0])):
+            return name
+    return _fold(str(item.get("title") or ""))
+
+
+def _place(
+    pool: ThreadPoolExecutor, selection: Selection, known: list[int], new: list[int],
+    rank: list[int],
+) -> list[int]:  # fmt: skip
+    """The selection's order, from the order of its `known` items and a place found for
+    each `new` item by two small sorts instead of one of the whole selection: first among
+    PIVOTS evenly spaced known items, then among the known items between its two pivots.
+
+    Exact, because a CSL sort key depends on the item alone and pandoc's sort is stable:
+    two items come out of any sort that holds both in the same order, ties in the order
+    they went in, which is always `rank` (their digests'). So any subset is ordered as the
+    whole selection orders it, and the pieces fit together."""
+    info, lang, items = selection.info, selection.lang, selection.items
+    step = max(1, -(-len(known) // PIVOTS))
+    pivots = known[::step]
+
+    def sort(indexes: list[int]) -> Future:
+        return pool.submit(_sort_job(info, lang, items, sorted(indexes, key=rank.__getitem__)))
+
+    first = sort(pivots + new).result()[0]
+    gaps: dict[int, list[int]] = defaultdict(list)  # gap c: after pivot c - 1, before pivot c
+    passed, is_pivot = 0, set(pivots)
+    for i in first:
+        if i in is_pivot:
+            passed += 1
+        else:
+            gaps[passed].append(i)
+    between = {c: known[(c - 1) * step + 1 : c * step] for c in gaps if c}  # not pivots
+    merged = {c: sort(between[c] + gaps[c]) for c in gaps if c and between[c]}
+    order = list(gaps.get(0, []))
+    for c, pivot in enumerate(pivots, start=1):
+        order.append(pivot)
+        if c in merged:
+            order += merged[c].result()[0]
+        else:
+            order += between.get(c, known[(c - 1) * step + 1 : c * step]) + gaps.get(c, [])
+    return order
 
 
 def _input_order(info: StyleInfo, digests: list[str]) -> tuple[list[int], list[int]]:
@@ -604,7 +727,7 @@ def _chunks(missing: list[int], groups: list[int], rank: list[int]) -> list[list
     return [sorted(chunk, key=rank.__getitem__) for chunk in chunks if chunk]
 
 
-# A unit of work for `_parallel`: (item indexes in the order pandoc gave, entries).
+# One pandoc run: (item indexes in the order pandoc gave, entries).
 Job = Callable[[], tuple[list[int], list[str]]]
 
 

@@ -196,18 +196,19 @@ def preview(
         return {"document": notes.notes_html_body(doc)}
     items = selection.items[: settings.EXPORT_JOB_THRESHOLD]
     sampled = (len(items), len(selection.items)) if len(items) < len(selection.items) else None
+    left_out: list = []
     if options.content == "notes":
         rendered = engine.render_notes([engine.Citation(i) for i in items], **style)
-        entries = [full for full, _ in rendered]
+        printed = [full for full, _ in rendered if full.strip()]
     else:
-        entries = engine.render_bibliography(items, **style)
-    # A style may leave an item out of the bibliography (Chicago: personal communications,
-    # manuscripts held in no archive): it renders as an empty entry.
-    printed = [entry for entry in entries if entry.strip()]
+        # A style may leave an item out of the bibliography (Chicago: personal
+        # communications, manuscripts held in no archive): named here with the reason.
+        printed, left_out = exports.bibliography(items, fmt="html", **style)
     return {
         "entries": printed[:limit],
         "total": len(printed),
-        "omitted": len(entries) - len(printed),
+        "omitted": len(left_out),
+        "left_out": left_out,
         "sampled": sampled,
     }
 

@@ -292,6 +292,16 @@ MAX_PDF_PAGE_CHARS = env_int("MAX_PDF_PAGE_CHARS", 100_000)
 MAX_PDF_PAGE_BYTES = env_int("MAX_PDF_PAGE_BYTES", 4 * 1024 * 1024)  # decompressed content
 MAX_PDF_EXPANSION = env_int("MAX_PDF_EXPANSION", 20)  # content read, × the file's size
 PDF_READ_SECONDS = env_int("PDF_READ_SECONDS", 60)
+# Page images and scans (sources/pages/): a page's pixels, whatever draws them (a scan, an
+# image in a PDF), are bounded before anything decodes them (60 MP: A4 at 900 dpi); a scan
+# of more pages than OCR_MAX_PAGES is refused (Tesseract reads about 10 pages a minute a core).
+MAX_PAGE_PIXELS = env_int("MAX_PAGE_PIXELS", 60_000_000)
+OCR_MAX_PAGES = env_int("OCR_MAX_PAGES", 500)
+TESSERACT_CMD = env_str("TESSERACT_CMD", "tesseract")
+# Rendered page images, on disk (per app server), keyed by the file, page and width; at most
+# PAGE_CACHE_ENTRIES images (about 150 KB each), a third dropped when full.
+PAGE_CACHE_DIR = env_str("PAGE_CACHE_DIR", str(BASE_DIR / "var" / "page-cache"))
+PAGE_CACHE_ENTRIES = env_int("PAGE_CACHE_ENTRIES", 5_000)
 MAX_HTML_ELEMENTS = env_int("MAX_HTML_ELEMENTS", 250_000)  # about 1 KB each, parsed
 # HTML and Markdown (comments too) nested deeper are not rendered (core/sanitize.py).
 MAX_NESTING_DEPTH = env_int("MAX_NESTING_DEPTH", 200)

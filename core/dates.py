@@ -1,4 +1,6 @@
-"""EDTF dates (https://www.loc.gov/standards/datetime/) parsed by the `edtf` library."""
+"""EDTF dates (https://www.loc.gov/standards/datetime/): their bounds, parsed by the `edtf`
+library, and their reading as words in the page's language (`edtf_in_words`, babel's CLDR
+data), which pages show with the EDTF itself in a tooltip."""
 
 from __future__ import annotations
 
@@ -8,8 +10,12 @@ import functools
 import re
 import time
 
+import babel
 import edtf
+from babel.dates import format_skeleton
 from django.core.exceptions import ValidationError
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
 
 
 def _as_date(value: object) -> dt.date | None:
@@ -86,3 +92,161 @@ def edtf_year(value: str) -> int | None:
     except ValidationError:
         return None
     return earliest.year if earliest else None
+
+
+# ---------------------------------------------------------------------------------------
+# EDTF in words, as a reader writes dates ("1 January 1950 (uncertain)", "the 1960s",
+# "1958–1962"), in the page's language through babel's CLDR patterns.
+# ---------------------------------------------------------------------------------------
+
+# English pages write day, month, year (as most historical writing and Chicago's notes do);
+# other languages use their own CLDR patterns.
+_BABEL_LOCALES = {"en": "en_GB"}
+_QUALIFIERS = {"?": "uncertain", "~": "approximate", "%": "uncertain, approximate"}
+_SEASONS = {21: "spring", 22: "summer", 23: "autumn", 24: "winter"}
+_EDTF_DATE = re.compile(
+    r"(?P<year>\d{4}|\d{3}X|\d{2}XX)(?:-(?P<month>\d{2}|XX)(?:-(?P<day>\d{2}|XX))?)?"
+)
+
+
+def edtf_in_words(value: str, language: str | None = None) -> str:
+    """An EDTF string as words in `language` (the page's, by default); what it cannot
+    put into words (times, BCE, exponents) is given back as written."""
+    value = (value or "").strip()
+    if not value:
+        return ""
+    locale = _babel_locale(language or get_language() or "en")
+    try:
+        return _words(value, locale) or value
+    except (ValueError, KeyError, babel.UnknownLocaleError):
+        return value
+
+
+def bounds_in_words(
+    earliest: dt.date | None, latest: dt.date | None, language: str | None = None
+) -> str:
+    """The span of two calendar days as words: a day, a whole month or year, or a range."""
+    if earliest is None:
+        return ""
+    latest = latest or earliest
+    locale = _babel_locale(language or get_language() or "en")
+    return _span_words(earliest, latest, locale)
+
+
+def _babel_locale(language: str) -> str:
+    base = language.replace("-", "_")
+    main = base.split("_")[0].lower()
+    return _BABEL_LOCALES.get(main, base if "_" in base else main)
+
+
+def _words(value: str, locale: str) -> str | None:
+    if value.startswith(("[", "{")) and value.endswith(("]", "}")):
+        return _set_words(value, locale)
+    if "/" in value:
+        start, _, end = value.partition("/")
+        return _interval_words(start, end, locale)
+    return _date_words(value, locale)
+
+
+def _interval_words(start: str, end: str, locale: str) -> str | None:
+    open_ = ("", "..")
+    if start in open_ and end in open_:
+        return None
+    if start in open_:
+        last = _date_words(end, locale)
+        return last and f"{_('until')} {last}"
+    if end in open_:
+        first = _date_words(start, locale)
+        return first and f"{_('from')} {first}"
+    first, last = _date_words(start, locale), _date_words(end, locale)
+    if first is None or last is None:
+        return None
+    # Years join with a plain en dash (1958–1962); longer dates with spaces around it.
+    dash = "–" if " " not in first + last else " – "
+    return f"{first}{dash}{last}"
+
+
+def _set_words(value: str, locale: str) -> str | None:
+    """[a,b] is one of them ("a or b"); {a,b} all of them ("a and b"); "x..y" a range."""
+    conjunction = _("or") if value.startswith("[") else _("and")
+    parts = [_set_item_words(item.strip(), locale) for item in value[1:-1].split(",")]
+    if not parts or None in parts:
+        return None
+    return parts[0] if len(parts) == 1 else f"{', '.join(parts[:-1])} {conjunction} {parts[-1]}"
+
+
+def _set_item_words(item: str, locale: str) -> str | None:
+    if item.startswith("..") and len(item) > 2:
+        day = _date_words(item[2:], locale)
+        return day and f"{_('on or before')} {day}"
+    if item.endswith("..") and len(item) > 2:
+        day = _date_words(item[:-2], locale)
+        return day and f"{_('on or after')} {day}"
+    if ".." in item:
+        low, _sep, high = item.partition("..")
+        return _interval_words(low, high, locale)
+    return _date_words(item, locale)
+
+
+def _date_words(value: str, locale: str) -> str | None:
+    """One EDTF date (qualified, with unspecified digits, a season) as words."""
+    qualifiers = {char for char in value if char in _QUALIFIERS}
+    match = _EDTF_DATE.fullmatch(re.sub(r"[?~%]", "", value))
+    if match is None:
+        return None
+    words = _calendar_words(match["year"], match["month"], match["day"], locale)
+    if words is None:
+        return None
+    return f"{words} ({_qualifier(qualifiers)})" if qualifiers else words
+
+
+def _qualifier(qualifiers: set[str]) -> str:
+    if "%" in qualifiers or qualifiers == {"?", "~"}:
+        return _(_QUALIFIERS["%"])
+    return _(_QUALIFIERS[qualifiers.pop()])
+
+
+def _calendar_words(year: str, month: str | None, day: str | None, locale: str) -> str | None:
+    if "X" in year:
+        return _decade_words(year, locale)
+    number = int(year)
+    if month is None or month == "XX":
+        return format_skeleton("y", dt.date(number, 1, 1), locale=locale)
+    if int(month) in _SEASONS:
+        year = format_skeleton("y", dt.date(number, 1, 1), locale=locale)
+        return f"{_(_SEASONS[int(month)])} {year}"
+    if day is None or day == "XX":
+        return format_skeleton("yMMMM", dt.date(number, int(month), 1), locale=locale)
+    return format_skeleton("yMMMMd", dt.date(number, int(month), int(day)), locale=locale)
+
+
+def _decade_words(year: str, locale: str) -> str:
+    """196X → "the 1960s", 19XX → "the 1900s"; other languages get the years' range."""
+    low = int(year.replace("X", "0"))
+    high = int(year.replace("X", "9"))
+    if locale.startswith("en"):
+        return _("the %(years)ss") % {"years": low}
+    return f"{low}–{high}"
+
+
+def _span_words(earliest: dt.date, latest: dt.date, locale: str) -> str:
+    year_span = earliest.month == 1 and earliest.day == 1 and (latest.month, latest.day) == (12, 31)
+    if year_span:
+        first, last = str(earliest.year), str(latest.year)
+        return first if first == last else f"{first}–{last}"
+    last_day = calendar.monthrange(latest.year, latest.month)[1]
+    if (
+        earliest.day == 1
+        and latest.day == last_day
+        and earliest.replace(day=1) == latest.replace(day=1)
+    ):
+        return format_skeleton("yMMMM", earliest, locale=locale)
+    first = format_skeleton("yMMMMd", earliest, locale=locale)
+    if earliest == latest:
+        return first
+    return f"{first} – {format_skeleton('yMMMMd', latest, locale=locale)}"
+
+
+def edtf_bounds_or_none(value: str) -> Bounds | None:
+    """The bounds of an EDTF string, or None when it is not one (for display)."""
+    return _bounds(value.strip())

@@ -14,6 +14,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from annotations.api import WritesInATransaction
 from core.api import django_errors_as_400
 from search.engine import FacetCount, Hit, SearchResult, require_libraries, search
 from search.query import PARAMS, parse_params
@@ -24,9 +25,10 @@ SCHEMA_PARAMETERS = [
 ] + [OpenApiParameter("cursor", OpenApiTypes.STR, description="`next_cursor` of a page.")]
 
 
-class SearchView(APIView):
+class SearchView(WritesInATransaction, APIView):
     """Claims, annotations, source descriptions and passages of source texts the caller
-    may see. Anonymous callers search public libraries."""
+    may see. Anonymous callers search public libraries. A search only reads: it runs
+    without BEGIN and COMMIT around its statements (`WritesInATransaction`)."""
 
     permission_classes = [AllowAny]  # the search itself is scoped to what the user sees
 

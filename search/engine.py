@@ -32,7 +32,9 @@ window (marked inexact when it does not hold every match).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
+import heapq
 import json
 import re
 from collections import Counter
@@ -47,13 +49,13 @@ from django.core.exceptions import ValidationError
 from django.db import connection
 from django.db.models import Q
 from django.http import Http404
-from django.urls import reverse
+from django.urls import get_script_prefix, reverse
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
-from annotations.claims.models import Event, Evidence
+from annotations.claims.models import Event
 from annotations.models import Tag, tag_key
-from search import index
+from search import index, reads
 from search.backends import backend
 from search.models import SearchEntryKind
 from search.plan import Fragment, Plan
@@ -109,17 +111,14 @@ def require_libraries(user: Any, query: SearchQuery) -> None:
 
 def plan(user: Any, query: SearchQuery) -> Plan:
     """Scope and filters as SQL conditions on the index (alias `e`)."""
-    libraries = Library.objects.visible_to(user)
     if query.libraries:
         named = Q()
         for value in query.libraries:
             named |= library_lookup(value, path="")
-        libraries = libraries.filter(named)
-    result = Plan(
-        query.text,
-        {library.pk: library for library in libraries},
-        user.pk if user.is_authenticated else None,
-    )
+        scope = {library.pk: library for library in Library.objects.visible_to(user).filter(named)}
+    else:
+        scope = reads.visible_libraries(user)
+    result = Plan(query.text, scope, user.pk if user.is_authenticated else None)
     if not result.libraries:
         result.impossible = True
         return result
@@ -383,9 +382,18 @@ def window_start(found: Plan, fragment: Fragment, estimated: int | None) -> int:
         return rows[0][0] if rows else 0
     if estimated <= READ_ALL:
         return 0
-    low, high = _fetch(f"SELECT min(id), max(id) FROM {TABLE}", [])[0]
+    low, high = _id_range(found)
     threshold = int(high - (high - low) * RANK_WINDOW / estimated)
-    return backend().window_floor(threshold, high, found.text)
+    return backend().window_floor(threshold, high, found)
+
+
+def _id_range(found: Plan) -> tuple[int, int]:
+    """The index's lowest and highest id, read once per search (windows are placed,
+    widened and named by blocks from them)."""
+    if found.id_range is None:
+        low, high = _fetch(f"SELECT min(id), max(id) FROM {TABLE}", [])[0]
+        found.id_range = (low or 0, high or 0)
+    return found.id_range
 
 
 def _window(found: Plan, threshold: int) -> tuple[list[str], list[Any]]:
@@ -393,7 +401,7 @@ def _window(found: Plan, threshold: int) -> tuple[list[str], list[Any]]:
     backend's index can skip to them."""
     if not threshold:
         return [], []
-    sql, params = backend().window(threshold, found.text)
+    sql, params = backend().window(threshold, found, _id_range(found)[1])
     return [sql], params
 
 
@@ -401,8 +409,8 @@ def _widened(found: Plan, threshold: int) -> int:
     """A window reaching twice as far back. The estimate places a window as if matches
     were spread evenly over the ids; where they cluster in older rows (a collection
     imported years ago) the window can hold less than a page."""
-    high = _fetch(f"SELECT max(id) FROM {TABLE}", [])[0][0] or 0
-    return backend().window_floor(max(0, 2 * threshold - high), high, found.text)
+    high = _id_range(found)[1]
+    return backend().window_floor(max(0, 2 * threshold - high), high, found)
 
 
 def count(
@@ -430,7 +438,9 @@ def read_window(
     limit is above any expected row count, so it never changes the plan."""
     extra, extra_params = _window(found, threshold)
     rank, rank_params = (fragment.rank, fragment.rank_params) if ranked else ("0.0", [])
-    select = f"e.id, {rank} AS rank, e.facets, e.year"
+    # The facet tokens as the stored JSON's text: they are only counted (`_window_tokens`),
+    # and decoding a thousand arrays cost more than the statement.
+    select = f"e.id, {rank} AS rank, {backend().FACETS_TEXT}, e.year"
     sql, params = _sql(found, fragment, select, extra, extra_params)
     rows = _fetch(f"{sql} LIMIT %s", [*rank_params, *params, COUNT_LIMIT + 1])
     return rows if len(rows) <= COUNT_LIMIT else None
@@ -581,27 +591,26 @@ def _window_tokens(window: list[tuple]) -> tuple[Counter, Counter]:
 
 
 def _facets(tokens_: Counter, years: Counter, names: Names) -> dict[str, list[FacetCount]]:
+    tags, events = names.tags, names.events
     return {
-        "tags": _tag_facets(tokens_, names),
-        "events": _event_facets(tokens_, names),
+        "tags": [FacetCount(tags[t].name, tags[t].name, n) for t, n in names.top["t"] if t in tags],
+        "events": [FacetCount(str(e), str(events[e]), n) for e, n in names.top["e"] if e in events],
         "source_kinds": _kind_facets(tokens_),
         "years": [FacetCount(str(y), str(y), n) for y, n in sorted(years.items()) if y],
     }
 
 
-def _top(tokens_: Counter, prefix: str) -> list[tuple[int, int]]:
-    found = [(int(t[1:]), n) for t, n in tokens_.items() if t[0] == prefix and t[1:].isdigit()]
-    return sorted(found, key=lambda pair: (-pair[1], pair[0]))[:FACET_SIZE]
-
-
-def _tag_facets(tokens_: Counter, names: Names) -> list[FacetCount]:
-    tags = names.tags
-    return [FacetCount(tags[t].name, tags[t].name, n) for t, n in _top(tokens_, "t") if t in tags]
-
-
-def _event_facets(tokens_: Counter, names: Names) -> list[FacetCount]:
-    events = names.events
-    return [FacetCount(str(e), str(events[e]), n) for e, n in _top(tokens_, "e") if e in events]
+def _top(tokens_: Counter) -> dict[str, list[tuple[int, int]]]:
+    """The FACET_SIZE most frequent tags ("t") and events ("e") as (id, count), most
+    frequent first, then by id; in one pass over the tokens counted."""
+    pairs: dict[str, list[tuple[int, int]]] = {"t": [], "e": []}
+    for token, n in tokens_.items():
+        if (kind := pairs.get(token[0])) is not None and token[1:].isdigit():
+            kind.append((-n, int(token[1:])))
+    return {
+        prefix: [(pk, -n) for n, pk in heapq.nsmallest(FACET_SIZE, found)]
+        for prefix, found in pairs.items()
+    }
 
 
 def _kind_facets(tokens_: Counter) -> list[FacetCount]:
@@ -616,56 +625,32 @@ def _kind_facets(tokens_: Counter) -> list[FacetCount]:
 @dataclass
 class Names:
     """The tags, events and creators that a page's hits and its facets name, read in one
-    statement (tags and events only within the scope): the ORM would take longer to build
-    three queries than the database takes to answer them. Tags and events are model
-    instances holding only what results show of them."""
+    statement (tags and events only within the scope, `search.reads.names`): the ORM would
+    take longer to build three queries than the database takes to answer them. Tags and
+    events are model instances holding only what results show of them; `top` holds the
+    most frequent tags and events of the facets, (id, count)."""
 
     tags: dict[int, Tag] = field(default_factory=dict)
     events: dict[int, Event] = field(default_factory=dict)
     users: dict[int, str] = field(default_factory=dict)
+    top: dict[str, list[tuple[int, int]]] = field(default_factory=lambda: {"t": [], "e": []})
 
     @classmethod
     def read(cls, found: Plan, rows: list[tuple], tokens_: Counter) -> Names:
+        names = cls(top=_top(tokens_))
         wanted = {
-            "t": _ids_in(rows, "t") | {pk for pk, _ in _top(tokens_, "t")},
-            "e": _ids_in(rows, "e") | {pk for pk, _ in _top(tokens_, "e")},
+            "t": _ids_in(rows, "t") | {pk for pk, _ in names.top["t"]},
+            "e": _ids_in(rows, "e") | {pk for pk, _ in names.top["e"]},
             "u": {row[8] for row in rows if row[8]},
         }
-        names = cls()
-        if not any(wanted.values()):
-            return names
-        for what, pk, name, extra in _fetch(*_names_sql(found, wanted)):
+        for what, pk, name, extra in reads.names(wanted, found.library_ids):
             if what == "u":
                 names.users[pk] = name
             else:  # `from_db` takes the fields in the model's order: id, name, then extra
-                model, fields = NAMED[what]
+                model, fields = reads.NAMED[what]
                 into = names.tags if what == "t" else names.events
                 into[pk] = model.from_db(connection.alias, fields, [pk, name, extra])
         return names
-
-
-# The model and the fields a tag ("t") and an event ("e") are read with.
-NAMED = {"t": (Tag, ["id", "name", "name_key"]), "e": (Event, ["id", "name", "date"])}
-
-
-def _names_sql(found: Plan, wanted: dict[str, set[int]]) -> tuple[str, list[Any]]:
-    user = get_user_model()
-    username = user._meta.get_field(user.USERNAME_FIELD).column
-    in_scope = f" AND library_id IN ({', '.join(['%s'] * len(found.library_ids))})"
-    sources = {
-        "t": (Tag._meta.db_table, "name, name_key", in_scope),
-        "e": (Event._meta.db_table, "name, date", in_scope),
-        "u": (user._meta.db_table, f"{username}, ''", ""),
-    }
-    selects, params = [], []
-    for what, (table, columns, scope) in sources.items():
-        if ids := sorted(wanted[what]):
-            marks = ", ".join(["%s"] * len(ids))
-            selects.append(
-                f"SELECT '{what}', id, {columns} FROM {table} WHERE id IN ({marks}){scope}"
-            )
-            params += [*ids, *(found.library_ids if scope else [])]
-    return " UNION ALL ".join(selects), params
 
 
 # --- hits -------------------------------------------------------------------------------
@@ -676,39 +661,25 @@ def hits(rows: list[tuple], found: Plan, user: Any, names: Names) -> list[Hit]:
         return []
     highlighter = Highlighter(found.text)
     shown = [_hit(row, highlighter, found.libraries, names) for row in rows]
-    quotes = evidence_of([hit.claim_id for hit in shown if hit.claim_id], user, highlighter)
+    quotes = evidence_of([hit.claim_id for hit in shown if hit.claim_id], found, highlighter)
     for hit in shown:
         hit.evidence = quotes.get(hit.claim_id, [])
     return shown
 
 
 def evidence_of(
-    claim_ids: list[int], user: Any, highlighter: Highlighter
+    claim_ids: list[int], found: Plan, highlighter: Highlighter
 ) -> dict[int, list[Quote]]:
-    """Up to EVIDENCE_SHOWN quotes per claim, primary sources first (one query)."""
-    if not claim_ids:
-        return {}
-    rows = (
-        Evidence.objects.visible_to(user)
-        .filter(claim_id__in=claim_ids)
-        .order_by("claim_id", "annotation__text__source__kind", "pk")
-        .values_list(
-            "claim_id",
-            "stance",
-            "annotation__exact",
-            "annotation__text__source_id",
-            "annotation__text__source__title",
-            "annotation__text__source__kind",
-            "annotation_id",
-        )
-    )
-    found: dict[int, list[Quote]] = {}
+    """Up to EVIDENCE_SHOWN quotes per claim, primary sources first (one statement, in the
+    scope already read: `search.reads.evidence_rows`)."""
+    rows = reads.evidence_rows(claim_ids, found.library_ids, found.user_id)
+    quoted: dict[int, list[Quote]] = {}
     for claim_id, stance, exact, source_id, title, kind, annotation_id in rows:
-        quotes = found.setdefault(claim_id, [])
+        quotes = quoted.setdefault(claim_id, [])
         if len(quotes) < EVIDENCE_SHOWN:
             snippet = highlighter.snippet(exact, size=200)
             quotes.append(Quote(stance, snippet, source_id, title, kind, annotation_id))
-    return found
+    return quoted
 
 
 def _ids_in(rows: list[tuple], prefix: str) -> set[int]:
@@ -774,13 +745,27 @@ def hit_url(
     kind: str, source_id: int | None, annotation_id: int | None, claim_id: int | None, start: int
 ) -> str:
     if kind == SearchEntryKind.CLAIM:
-        return reverse("claim-detail", args=[claim_id])
-    url = reverse("source-detail", args=[source_id])
+        return _address("claim-detail", claim_id)
+    url = _address("source-detail", source_id)
     if kind == SearchEntryKind.ANNOTATION:
         return f"{url}?annotation={annotation_id}#annotation-{annotation_id}"
     if kind == SearchEntryKind.PASSAGE:
         return f"{url}#offset-{start}"
     return url
+
+
+def _address(name: str, pk: int | None) -> str:
+    """`reverse(name, args=[pk])` for a route whose last segment is the id: reversed once
+    per process and filled in (twenty reversals were a tenth of a page's Python)."""
+    prefix, suffix = _address_parts(name, get_script_prefix())
+    return f"{prefix}{pk}{suffix}"
+
+
+@functools.lru_cache(maxsize=16)
+def _address_parts(name: str, script_prefix: str) -> tuple[str, str]:
+    probe = reverse(name, args=[987654321])
+    head, tail = probe.rsplit("987654321", 1)
+    return head, tail
 
 
 def _date_label(earliest: Any, latest: Any) -> str:

@@ -23,6 +23,9 @@ class Plan:
     params: list[Any] = field(default_factory=list)
     facets: list[list[str]] = field(default_factory=list)  # AND of ORs
     impossible: bool = False
+    id_range: tuple[int, int] | None = None  # the index's (min, max) id, once read
+    # Prefixes the backend asks for as exact lexemes (PostgreSQL's lexicon): prefix → lexemes
+    lexemes: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     @property
     def library_ids(self) -> list[int]:

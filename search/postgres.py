@@ -34,11 +34,13 @@ MAX_BLOCKS = 64  # beyond this many scans, one scan of the whole posting list co
 # --- the text query as a tsquery --------------------------------------------------------
 
 
-def _clause(clause: Clause) -> tuple[str, list[str]]:
+def _clause(clause: Clause, lexemes: dict[str, tuple[str, ...]]) -> tuple[str, list[str]]:
     if clause.is_phrase:
         return "phraseto_tsquery('simple', %s)", [" ".join(clause.words)]
     word = clause.words[0]
     if clause.prefix:
+        if exact := lexemes.get(word):  # the lexicon's lexemes, as they are: not re-parsed
+            return "%s::tsquery", [" | ".join(_quoted(lexeme) for lexeme in exact)]
         return "to_tsquery('simple', %s)", [f"'{word}':*"]
     # Often both halves are the same lexeme ('soviet' | 'soviet'): the planner would then
     # count it twice and expect twice the matches, which the "about N" count shows.
@@ -47,30 +49,75 @@ def _clause(clause: Clause) -> tuple[str, list[str]]:
     return sql, [word] * 5
 
 
-def _any(clauses: tuple[Clause, ...] | list[Clause]) -> tuple[str, list[str]]:
-    parts = [_clause(clause) for clause in clauses]
+def _quoted(lexeme: str) -> str:
+    """A lexeme in tsquery syntax, taken as it is (quotes doubled, backslashes escaped)."""
+    return "'" + lexeme.replace("\\", "\\\\").replace("'", "''") + "'"
+
+
+def _any(
+    clauses: tuple[Clause, ...] | list[Clause], lexemes: dict[str, tuple[str, ...]]
+) -> tuple[str, list[str]]:
+    parts = [_clause(clause, lexemes) for clause in clauses]
     sql = " || ".join(part for part, _ in parts)
     return f"({sql})", [p for _, params in parts for p in params]
 
 
-def tsquery(text: TextQuery) -> tuple[str, list[str]]:
-    """A SQL expression for the tsquery of the typed words ("" when nothing was typed)."""
-    parts = [_any(group) for group in text.groups]
+def tsquery(
+    text: TextQuery, lexemes: dict[str, tuple[str, ...]] | None = None
+) -> tuple[str, list[str]]:
+    """A SQL expression for the tsquery of the typed words ("" when nothing was typed); a
+    prefix found in `lexemes` is asked for as those exact lexemes."""
+    lexemes = lexemes or {}
+    parts = [_any(group, lexemes) for group in text.groups]
     if text.excluded:
-        sql, params = _any(text.excluded)
+        sql, params = _any(text.excluded, lexemes)
         parts.append((f"!!{sql}", params))
     return " && ".join(part for part, _ in parts), [p for _, params in parts for p in params]
 
 
+# --- prefixes as the lexicon's lexemes --------------------------------------------------
+
+LEXICON = "search_lexeme"  # search migration 0002: every lexeme of the document index
+# A prefix standing for more lexemes than this is read as a prefix: each lexeme is one more
+# entry for every GIN scan (one per library and id block), and short prefixes ("s*") stand
+# for thousands.
+MAX_PREFIX_LEXEMES = 24
+
+
+def prefix_lexemes(text: TextQuery) -> dict[str, tuple[str, ...]]:
+    """The lexemes of the index that each prefix of the query stands for, where there are
+    at most MAX_PREFIX_LEXEMES. Exact: the lexicon holds every lexeme of the index (more,
+    never fewer), so `'negotiat':*` and the lexemes the lexicon lists for it match the same
+    rows; only the index can then skip to a window's id blocks for them."""
+    prefixes = sorted({c.words[0] for c in [*text.positive_clauses(), *text.excluded] if c.prefix})
+    found: dict[str, tuple[str, ...]] = {}
+    with connection.cursor() as cursor:
+        for prefix in prefixes:
+            pattern = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            cursor.execute(
+                f"SELECT lexeme FROM {LEXICON} WHERE lexeme LIKE %s ORDER BY lexeme LIMIT %s",
+                [pattern, MAX_PREFIX_LEXEMES + 1],
+            )
+            lexemes = tuple(row[0] for row in cursor.fetchall())
+            if 0 < len(lexemes) <= MAX_PREFIX_LEXEMES:
+                found[prefix] = lexemes
+    return found
+
+
 def fragment(found: Plan) -> Fragment:
     result = Fragment()
-    sql, params = tsquery(found.text)
+    found.lexemes = prefix_lexemes(found.text)
+    sql, params = tsquery(found.text, found.lexemes)
     if sql:
-        result.joins = f"CROSS JOIN (SELECT {sql} AS tsq) q"
-        result.join_params = params
+        # Rows are found by the lexemes, ranked by the query as typed: ts_rank weighs an OR
+        # of many lexemes otherwise than the prefix, and the order must not depend on it.
+        ranked, rank_params = tsquery(found.text) if found.lexemes else ("NULL", [])
+        result.joins = f"CROSS JOIN (SELECT {sql} AS tsq, {ranked} AS typed) q"
+        result.join_params = params + rank_params
         result.where.append("e.document @@ q.tsq")
-        if found.text.has_positive:
-            result.rank = "ts_rank(e.document, q.tsq)::float8"  # exact in Python and in cursors
+        if found.text.has_positive:  # float8: exact in Python and in cursors
+            as_typed = "q.typed" if found.lexemes else "q.tsq"
+            result.rank = f"ts_rank(e.document, {as_typed})::float8"
     single = [tokens[0] for tokens in found.facets if len(tokens) == 1]
     if single:
         result.where.append("e.facets @> %s::jsonb")
@@ -82,33 +129,35 @@ def fragment(found: Plan) -> Fragment:
     return result
 
 
-def _by_blocks(text: TextQuery) -> bool:
-    """Whether a window is read by id blocks: for words and phrases, not for a prefix (GIN
-    collects all postings of a prefix before each scan, so one scan costs less than one
-    per block), nor without words to look for (no full-text index scan to cut)."""
+def _by_blocks(found: Plan) -> bool:
+    """Whether a window is read by id blocks: for words and phrases, and for prefixes the
+    lexicon turned into lexemes, not for other prefixes (GIN collects all postings of a
+    prefix before each scan, so one scan costs less than one per block), nor without words
+    to look for (no full-text index scan to cut)."""
+    text = found.text
     clauses = [*text.positive_clauses(), *text.excluded]
-    return text.has_positive and not any(clause.prefix for clause in clauses)
+    read_as_prefix = any(c.prefix and c.words[0] not in found.lexemes for c in clauses)
+    return text.has_positive and not read_as_prefix
 
 
-def window_floor(threshold: int, newest: int, text: TextQuery) -> int:
+def window_floor(threshold: int, newest: int, found: Plan) -> int:
     """A window's lower bound moved back to the start of its block where the window is
     read by blocks: then the blocks alone say which rows are in it, and the planner has no
     id range to read besides. Not where that would more than double the window (a very
     frequent word's window spans fewer ids than a block): it keeps its bound as well."""
     floor = threshold // BLOCK * BLOCK
-    if not _by_blocks(text) or threshold - floor > newest - threshold:
+    if not _by_blocks(found) or threshold - floor > newest - threshold:
         return threshold
     return floor
 
 
-def window(threshold: int, text: TextQuery) -> tuple[str, list[Any]]:
-    """The rows from `threshold` on; for words, named by their id blocks (and the next
-    block, for rows added meanwhile) so that each GIN scan skips to its block."""
-    if not _by_blocks(text):
+def window(threshold: int, found: Plan, newest: int) -> tuple[str, list[Any]]:
+    """The rows from `threshold` on; for words, named by their id blocks up to that of
+    the `newest` id (and the next block, for rows added meanwhile) so that each GIN scan
+    skips to its block."""
+    if not _by_blocks(found):
         return "e.id >= %s", [threshold]
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT max(id) FROM {TABLE}")
-        newest = cursor.fetchone()[0] or threshold
+    newest = newest or threshold
     blocks = list(range(threshold // BLOCK, newest // BLOCK + 2))
     if len(blocks) > MAX_BLOCKS:
         return "e.id >= %s", [threshold]
@@ -116,6 +165,9 @@ def window(threshold: int, text: TextQuery) -> tuple[str, list[Any]]:
     if threshold % BLOCK:  # a window not moved to its block (see `window_floor`)
         return f"e.id >= %s AND {in_blocks}", [threshold, blocks]
     return in_blocks, [blocks]
+
+
+FACETS_TEXT = "e.facets::text"  # the facet tokens, jsonb as its text: counted, never decoded
 
 
 # --- facets, vocabulary, maintenance ----------------------------------------------------

@@ -81,12 +81,12 @@ def fragment(found: Plan) -> Fragment:
     return result
 
 
-def window_floor(threshold: int, newest: int, text: TextQuery) -> int:
+def window_floor(threshold: int, newest: int, found: Plan) -> int:
     """Where a window starts, as placed: SQLite has no id blocks to round it to."""
     return threshold
 
 
-def window(threshold: int, text: TextQuery) -> tuple[str, list[Any]]:
+def window(threshold: int, found: Plan, newest: int) -> tuple[str, list[Any]]:
     """Rows from `threshold` on: FTS5 hands its matches over as ids already."""
     return "e.id >= %s", [threshold]
 
@@ -136,6 +136,9 @@ def register() -> None:
     """Make `marginalia_rank()` available on this connection (cheap to repeat)."""
     connection.ensure_connection()
     connection.connection.create_function("marginalia_rank", 3, rank, deterministic=True)
+
+
+FACETS_TEXT = "e.facets"  # the facet tokens, stored as text already: counted, never decoded
 
 
 # --- facets, vocabulary, maintenance ----------------------------------------------------

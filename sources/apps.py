@@ -5,7 +5,7 @@ class SourcesConfig(PackageConfig):
     default = True
     name = "sources"
     verbose_name = "Sources"
-    subpackages = ("sharing", "reuse")
+    subpackages = ("sharing", "reuse", "pages")
 
     def ready(self) -> None:
         super().ready()
@@ -13,6 +13,8 @@ class SourcesConfig(PackageConfig):
 
         from sources import history, jobs
         from sources.models import SourceText
+        from sources.pages import jobs as pages_jobs
+        from sources.pages import store as pages_store
         from sources.reuse.detection import index_on_import
         from sources.sharing import jobs as sharing_jobs
 
@@ -22,3 +24,5 @@ class SourcesConfig(PackageConfig):
         history.register()
         jobs.register()
         sharing_jobs.register()
+        pages_store.register()  # page images and OCR join the importer (sources/pages/)
+        pages_jobs.register()

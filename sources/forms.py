@@ -15,6 +15,7 @@ from django.db.models.functions import Lower
 from django.http import QueryDict
 
 from core.dates import Bounds, edtf_bounds
+from sources.csl import checked_keywords, checked_variables
 from sources.importers import ENCODING_CHOICES
 from sources.models import (
     Creator,
@@ -60,14 +61,17 @@ LABELS = {
     "identifiers": "Identifiers",
     "abstract": "Abstract",
     "note": "Note",
+    "issued_literal": "Date as written",
+    "keywords": "Keywords",
+    "variables": "Other CSL variables",
 }
 FIELDSETS = [
     (
         "Bibliographic",
         [
             "csl_type", "kind", "title", "container_title", "collection_title", "publisher",
-            "publisher_place", "volume", "issue", "page", "edition", "issued", "genre", "medium",
-            "language", "original_language",
+            "publisher_place", "volume", "issue", "page", "edition", "issued", "issued_literal",
+            "genre", "medium", "language", "original_language",
         ],
     ),
     (
@@ -75,7 +79,8 @@ FIELDSETS = [
         ["archive", "archive_place", "archive_collection", "archive_location", "call_number"],
     ),
     ("Identifiers and access", ["identifiers", "url", "accessed", "rights"]),
-    ("Abstract and note", ["abstract", "note"]),
+    ("Abstract and note", ["abstract", "note", "keywords"]),
+    ("Other CSL variables", ["variables"]),
 ]  # fmt: skip
 SOURCE_FIELDS = [name for _, names in FIELDSETS for name in names]
 WIDE_FIELDS = [
@@ -135,6 +140,38 @@ class IdentifiersField(forms.CharField):
         return result
 
 
+class KeywordsField(forms.CharField):
+    """A JSON list of keywords edited one per line (collection:Cold War/Moscow)."""
+
+    widget = forms.Textarea(attrs={"rows": 3})
+
+    def prepare_value(self, value: object) -> object:
+        return "\n".join(value) if isinstance(value, list) else value
+
+    def to_python(self, value: object) -> list[str]:  # type: ignore[override]
+        return checked_keywords(str(value or "").split("\n"))
+
+
+class VariablesField(IdentifiersField):
+    """CSL variables without a field of their own, as "variable: value" lines."""
+
+    def prepare_value(self, value: object) -> object:
+        if isinstance(value, dict):
+            lines = []
+            for key, val in sorted(value.items()):
+                if isinstance(val, dict):
+                    val = val.get("literal", "")
+                elif isinstance(val, list):
+                    val = ", ".join(str(v) for v in val)
+                lines.append(f"{key}: {val}")
+            return "\n".join(lines)
+        return value
+
+    def to_python(self, value: object) -> dict:  # type: ignore[override]
+        pairs = super().to_python(value)
+        return checked_variables(pairs)
+
+
 class LibraryForm(forms.ModelForm):
     class Meta:
         model = Library
@@ -157,6 +194,16 @@ class SourceForm(forms.ModelForm):
     )
     url = forms.URLField(
         required=False, max_length=2000, assume_scheme="https", label=LABELS["url"]
+    )
+    keywords = KeywordsField(
+        required=False,
+        label=LABELS["keywords"],
+        help_text="One per line; a Zotero collection is kept as collection:Parent/Child.",
+    )
+    variables = VariablesField(
+        required=False,
+        label=LABELS["variables"],
+        help_text="One per line, “variable: value”, e.g. number: 12 or event-place: Geneva.",
     )
     # The version the editor loaded; a mismatch on save means someone else saved in between.
     expected_version = forms.IntegerField(required=False, widget=forms.HiddenInput)
@@ -201,9 +248,18 @@ class SourceForm(forms.ModelForm):
 class CreatorForm(forms.ModelForm):
     class Meta:
         model = Creator
-        fields = ["role", "family", "given", "literal", "order"]
-        labels = {"family": "Family name", "given": "Given name", "literal": "Or full name"}
-        help_texts = {"literal": "An institution, or a name not split in two."}
+        fields = ["role", "family", "given", "suffix", "literal", "family_first", "order"]
+        labels = {
+            "family": "Family name",
+            "given": "Given name",
+            "literal": "Or full name",
+            "family_first": "Family name first",
+        }
+        help_texts = {
+            "literal": "An institution, or a name not split in two.",
+            "family_first": "Mao Zedong, not Zedong Mao (set for Chinese, Japanese, Korean, "
+            "Vietnamese and Hungarian script).",
+        }
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -239,7 +295,8 @@ def creator_rows(formset: forms.BaseInlineFormSet) -> list[dict]:
         f.cleaned_data for f in formset.forms if f.cleaned_data and not f.cleaned_data["DELETE"]
     ]
     rows.sort(key=lambda row: row.get("order") or 0)
-    return [{key: row[key] for key in ("role", "family", "given", "literal")} for row in rows]
+    keys = ("role", "family", "given", "literal", "suffix", "family_first")
+    return [{key: row[key] for key in keys} for row in rows]
 
 
 class EditConflict(Exception):

@@ -11,6 +11,12 @@ MAX_HTML_ELEMENTS for HTML (and Markdown's HTML) before it is parsed; for a PDF,
 small file can hold billions of characters, the limits of `PdfBudget`, checked while pypdf
 reads. HTML nested past MAX_NESTING_DEPTH keeps its text but not its layout; Markdown that
 cannot be rendered (`core.sanitize.MarkupRefused`) is a 400.
+
+A PDF without a text layer and a page image (TIFF, JPEG, PNG) are scans: only OCR reads them,
+in a background job (`is_scan` tells the callers to enqueue one; `OcrRequest` says how).
+What OCR and the pages of a PDF need (page images, word boxes, the original file kept with
+the revision) is `sources.pages`' work, which this module cannot import: it registers
+`PageHooks` at start-up and `read_file` and `save_revision` call them.
 """
 
 from __future__ import annotations
@@ -22,9 +28,10 @@ import math
 import re
 import time
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import charset_normalizer
 from bs4 import BeautifulSoup, CData, NavigableString, Tag
@@ -56,8 +63,19 @@ ENCODING_CHOICES: list[tuple[str, str]] = [
     ("cp1251", "Windows-1251 (Cyrillic)"),
     ("koi8-r", "KOI8-R (Cyrillic)"),
 ]
-ACCEPTED_TYPES = "plain text (.txt), HTML (.html, .htm), Markdown (.md) or PDF (.pdf)"
+ACCEPTED_TYPES = (
+    "plain text (.txt), HTML (.html, .htm), Markdown (.md), PDF (.pdf) "
+    "or scanned pages (.tif, .tiff, .jpg, .jpeg, .png)"
+)
+IMAGE_TYPES = {
+    ".tif": "image/tiff",
+    ".tiff": "image/tiff",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".png": "image/png",
+}
 MEDIA_TYPES = {
+    **IMAGE_TYPES,
     ".txt": "text/plain",
     ".text": "text/plain",
     ".html": "text/html",
@@ -96,6 +114,64 @@ class ExtractedText:
     page_map: list = field(default_factory=list)
     media_type: str = "text/plain"
     encoding: str = ""
+    layout: Any = None  # the pages and their word boxes, for `sources.pages` (opaque here)
+    origin: str = ""  # how the text was read, when not from the file's text: "OCR (…)"
+
+
+@dataclass(frozen=True)
+class Original:
+    """A file as it came, which a revision with pages keeps (`sources.pages`)."""
+
+    name: str
+    data: bytes
+
+
+@dataclass(frozen=True)
+class OcrRequest:
+    """Read a scan by OCR, in `languages` (Tesseract's codes; none: from the source's
+    language and original language), reporting each page to `progress` (a job's)."""
+
+    source: Source
+    languages: tuple[str, ...] = ()
+    progress: Any = None
+
+
+@dataclass(frozen=True)
+class PageHooks:
+    """What `sources.pages` adds to an import (`register_page_hooks`, at start-up):
+
+    - `layout(original, extracted)`: a text-layer PDF's text with its pages and word boxes
+      (`ExtractedText.layout`), read before the transaction as the text is;
+    - `ocr(originals, request)`: a scan's text, pages and boxes, read by OCR (a job's work);
+    - `keep(revision, originals, extracted)`: store the files and pages with the new
+      revision, in its transaction;
+    - `ocr_unavailable(languages)`: "" when scans can be read in those languages, else why
+      not and what to do about it.
+    """
+
+    layout: Callable[[Original, ExtractedText], ExtractedText]
+    ocr: Callable[[list[Original], OcrRequest], ExtractedText]
+    keep: Callable[[SourceText, list[Original], ExtractedText], None]
+    ocr_unavailable: Callable[[tuple[str, ...]], str]
+
+
+_page_hooks: PageHooks | None = None
+
+
+def register_page_hooks(hooks: PageHooks | None) -> None:
+    global _page_hooks
+    _page_hooks = hooks
+
+
+def ocr_unavailable(languages: tuple[str, ...] = ()) -> str:
+    """Why scans cannot be read here ("" when they can)."""
+    if _page_hooks is None:
+        return "Reading scans is not installed on this server."
+    return _page_hooks.ocr_unavailable(languages)
+
+
+class NeedsOcr(UploadError):
+    """A scan: its text can only be read by OCR (`read_file` with an `OcrRequest`)."""
 
 
 def import_text_revision(
@@ -105,21 +181,61 @@ def import_text_revision(
     user,
     encoding: str | None = None,
     note: str = "",
+    ocr: OcrRequest | None = None,
 ) -> SourceText:
-    """Read `upload` and append it to `source` as its next text revision."""
+    """Read `upload` and append it to `source` as its next text revision; a scan only with
+    `ocr` (a job's work: `is_scan` says when to enqueue one)."""
+    require_editor(source, user)
+    note = checked_note(note)
+    data = read_upload(upload)
+    original = Original(safe_file_name(upload.name or ""), data)
+    # Parsing happens before the transaction: a slow PDF must not hold the revision lock.
+    extracted = read_file(original, encoding=encoding, ocr=ocr)
+    return save_revision(source, extracted, originals=[original], user=user, note=note)
+
+
+def require_editor(source: Source, user) -> None:
     if not source.library.can_edit(user):
         raise PermissionDenied("You may read this source but not change it.")
+
+
+def checked_note(note: str) -> str:
     note = note.strip()
     if len(note) > NOTE_MAX:
         raise UploadError(
             f"The note is {len(note)} characters; keep it under {NOTE_MAX}.", field="note"
         )
-    data = read_upload(upload)
-    name = safe_file_name(upload.name or "")
-    extracted = extract_text(data, file_name=name, encoding=encoding)
-    # Parsing happens before the transaction: a slow PDF must not hold the revision lock.
+    return note
+
+
+def read_file(
+    original: Original, *, encoding: str | None = None, ocr: OcrRequest | None = None
+) -> ExtractedText:
+    """`extract_text`, with a PDF's pages and word boxes; a scan read by OCR when `ocr`
+    says how (else refused: NeedsOcr)."""
+    try:
+        extracted = extract_text(original.data, file_name=original.name, encoding=encoding)
+    except NeedsOcr:
+        if ocr is None or _page_hooks is None:
+            raise
+        return _page_hooks.ocr([original], ocr)
+    if extracted.media_type == "application/pdf" and _page_hooks is not None:
+        return _page_hooks.layout(original, extracted)
+    return extracted
+
+
+def save_revision(
+    source: Source, extracted: ExtractedText, *, originals: list[Original], user, note: str
+) -> SourceText:
+    """Append what was read as the source's next revision, with its files and pages."""
+    note = " — ".join(part for part in (note, extracted.origin) if part)[:NOTE_MAX]
+    name = originals[0].name if originals else ""
+    if len(originals) > 1:
+        name = f"{name} and {len(originals) - 1} more"[
+            : SourceText._meta.get_field("file_name").max_length
+        ]
     with transaction.atomic():
-        return SourceText.objects.add_revision(
+        revision = SourceText.objects.add_revision(
             source,
             text=extracted.text,
             html=extracted.html,
@@ -131,6 +247,22 @@ def import_text_revision(
             imported_by=user,
             note=note,
         )
+        if _page_hooks is not None:
+            _page_hooks.keep(revision, originals, extracted)
+        return revision
+
+
+def is_scan(data: bytes, name: str) -> bool:
+    """Is this file a scan, whose text only OCR reads: a page image, or a PDF with no font
+    on any page? Cheap (the page tree only, no content read), so that a request can decide
+    to hand the file to a job; a PDF it cannot tell about is read as text."""
+    try:
+        media_type = media_type_for(name)
+    except UploadError:
+        return False
+    if media_type.startswith("image/"):
+        return True
+    return media_type == "application/pdf" and not _pdf_has_fonts(data)
 
 
 def extract_text(data: bytes, *, file_name: str, encoding: str | None = None) -> ExtractedText:
@@ -140,6 +272,8 @@ def extract_text(data: bytes, *, file_name: str, encoding: str | None = None) ->
     media_type = media_type_for(name)
     if media_type == "application/pdf":
         return _from_pdf(data, name)
+    if media_type.startswith("image/"):
+        raise NeedsOcr(f"{name} is an image of a page: only OCR can read its text.")
     _refuse_known_binary(data, name)
     declared = _declared_charset(data) if media_type == "text/html" else None
     text, used = decode_text(data, name=name, encoding=codec, declared=declared)
@@ -583,10 +717,32 @@ def _from_pdf(data: bytes, name: str) -> ExtractedText:
         pages = _page_texts(reader, PdfBudget(name, len(data)))
         text, page_map = join_pages(pages, _page_labels(reader, len(pages)))
     if not text.strip():
-        raise UploadError(
+        raise NeedsOcr(
             f"{name} has no text layer (a scanned image?). Run OCR first, or upload the text."
         )
     return ExtractedText(text=text, page_map=page_map, media_type="application/pdf")
+
+
+def _pdf_has_fonts(data: bytes) -> bool:
+    """Does any page, or a form it draws, name a font? Text needs one; a scan has none."""
+    try:
+        with apply_configuration(**_pypdf_limits()):
+            reader = PdfReader(io.BytesIO(data))
+            return any(_names_a_font(page) for page in reader.pages)
+    except Exception:  # damaged or odd: the text reader says what is wrong with it
+        return True
+
+
+def _names_a_font(page: PageObject) -> bool:
+    resources = page.get("/Resources") or {}
+    if "/Font" in resources:
+        return True
+    xobjects = (resources.get("/XObject") or {}).values()
+    forms = (x.get_object() for x in xobjects)
+    return any(
+        form.get("/Subtype") == "/Form" and "/Font" in (form.get("/Resources") or {})
+        for form in forms
+    )
 
 
 def _pypdf_limits() -> dict[str, int]:
@@ -785,6 +941,16 @@ def _page_labels(reader: PdfReader, count: int) -> list[str]:
     if len(labels) != count:
         labels = [""] * count
     return [label or str(number) for number, label in enumerate(labels, start=1)]
+
+
+def pdf_page_labels(data: bytes, count: int) -> list[str]:
+    """`_page_labels` of a PDF read already (a scan's, for the pages OCR reads)."""
+    with apply_configuration(**_pypdf_limits()):
+        try:
+            reader = PdfReader(io.BytesIO(data))
+        except Exception:
+            return [str(number) for number in range(1, count + 1)]
+        return _page_labels(reader, count)
 
 
 def join_pages(pages: list[str], labels: list[str]) -> tuple[str, list[list]]:

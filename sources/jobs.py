@@ -3,8 +3,8 @@
 Registered with `jobs` by `SourcesConfig.ready()`; the pages and the API enqueue them
 (`jobs.queue.enqueue(IMPORT_METADATA, …)`) when an upload passes JOB_THRESHOLD_BYTES, a
 metadata file holds more than JOB_THRESHOLD_RECORDS records (`metadata_in_background`), or
-an HTML or Markdown text would make more than JOB_THRESHOLD_ELEMENTS elements to clean
-(`text_in_background`).
+an HTML or Markdown text would make more than JOB_THRESHOLD_ELEMENTS elements to clean, or
+a text is a scan that only OCR reads (`text_in_background`).
 """
 
 from __future__ import annotations
@@ -55,6 +55,10 @@ def text_in_background(upload: UploadedFile | None) -> bool:
         media_type = importers.media_type_for(upload.name or "") if upload else ""
     except UploadError:
         return False
+    if media_type.startswith("image/"):
+        return True  # a scanned page: OCR takes seconds a page
+    if media_type == "application/pdf":
+        return _is_scan(upload)
     if media_type not in ("text/html", "text/markdown"):
         return False
     markup = read_upload(upload).decode("utf-8", errors="replace")
@@ -63,6 +67,12 @@ def text_in_background(upload: UploadedFile | None) -> bool:
         markup = sanitize.markdown_html(markup)
     limit = settings.JOB_THRESHOLD_ELEMENTS
     return sanitize.count_elements(markup, stop_past=limit) > limit
+
+
+def _is_scan(upload: UploadedFile) -> bool:
+    data = read_upload(upload)
+    upload.seek(0)
+    return importers.is_scan(data, upload.name or "")
 
 
 # --- Metadata import ----------------------------------------------------------------------
@@ -129,6 +139,8 @@ def prepare_text_import(library: Library, data: bytes, name: str, params: dict) 
     if not isinstance(source, Source) or source.library_id != library.pk:
         raise ValidationError({"source": "Choose a source of this library."})
     importers.media_type_for(name)
+    if importers.is_scan(data, name) and (why := importers.ocr_unavailable()):
+        raise UploadError(f"{name} is a scan, which only OCR reads. {why}")
     encoding = (params.get("encoding") or "").strip()
     note = (params.get("note") or "").strip()
     if len(note) > importers.NOTE_MAX:
@@ -151,9 +163,14 @@ def import_text_job(job: Job, progress: Progress) -> dict:
     progress.start(1, f"Reading {job.upload_name} and carrying the annotations over")
     upload = SimpleUploadedFile(job.upload_name, bytes(job.upload))
     text = importers.import_text_revision(
-        source, upload, user=user, encoding=job.params["encoding"] or None, note=job.params["note"]
+        source,
+        upload,
+        user=user,
+        encoding=job.params["encoding"] or None,
+        note=job.params["note"],
+        ocr=importers.OcrRequest(source=source, progress=progress),  # a scan: its pages
     )
-    progress.advance(1)
+    progress.advance(progress.job.total or 1)  # OCR counts its pages instead
     return {
         "source": source.pk,
         "text": text.pk,

@@ -6,10 +6,13 @@ is lossless; `csl.py` maps a Source to and from CSL-JSON.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
+import re
 import unicodedata
 from typing import TYPE_CHECKING
 
+import edtf
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
@@ -21,12 +24,10 @@ from django.utils.text import slugify
 from simple_history.models import HistoricalRecords
 
 from core import batching
-from core.dates import edtf_bounds
+from core.dates import Bounds, edtf_bounds
 from sources.citekeys import assign_citation_key
 
 if TYPE_CHECKING:
-    import datetime as dt
-
     from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 
     AnyUser = AbstractBaseUser | AnonymousUser
@@ -147,6 +148,35 @@ class SourceType(models.TextChoices):
     THESIS = "thesis", "Thesis"
     ENTRY_ENCYCLOPEDIA = "entry-encyclopedia", "Encyclopedia entry"
     DOCUMENT = "document", "Document (other)"
+    # The rest of CSL 1.0.2's types, so that every Zotero item type keeps its CSL type.
+    ARTICLE = "article", "Article or preprint"
+    BILL = "bill", "Bill"
+    BROADCAST = "broadcast", "Broadcast or podcast"
+    CLASSIC = "classic", "Classic work"
+    COLLECTION = "collection", "Archival collection"
+    DATASET = "dataset", "Dataset"
+    ENTRY = "entry", "Entry"
+    ENTRY_DICTIONARY = "entry-dictionary", "Dictionary entry"
+    EVENT = "event", "Event"
+    FIGURE = "figure", "Figure"
+    GRAPHIC = "graphic", "Artwork or graphic"
+    HEARING = "hearing", "Hearing"
+    LEGAL_CASE = "legal_case", "Legal case"
+    MOTION_PICTURE = "motion_picture", "Film or video"
+    MUSICAL_SCORE = "musical_score", "Musical score"
+    PAMPHLET = "pamphlet", "Pamphlet"
+    PAPER_CONFERENCE = "paper-conference", "Conference paper"
+    PATENT = "patent", "Patent"
+    PERFORMANCE = "performance", "Performance"
+    PERIODICAL = "periodical", "Periodical issue"
+    POST = "post", "Forum post or message"
+    POST_WEBLOG = "post-weblog", "Blog post"
+    REGULATION = "regulation", "Regulation"
+    REVIEW = "review", "Review"
+    REVIEW_BOOK = "review-book", "Book review"
+    SOFTWARE = "software", "Software"
+    SONG = "song", "Audio recording"
+    STANDARD = "standard", "Standard"
 
 
 class SourceKind(models.TextChoices):
@@ -294,7 +324,12 @@ class Source(models.Model):
         "type", max_length=30, choices=SourceType.choices, default=SourceType.DOCUMENT
     )
     kind = models.CharField(max_length=10, choices=SourceKind.choices, default=SourceKind.PRIMARY)
-    title = models.CharField(max_length=1000)
+    title = models.CharField(
+        max_length=1000,
+        blank=True,
+        help_text="May be empty (an untitled letter or cable): pages and citations then "
+        "describe the source instead.",
+    )
     container_title = models.CharField(
         max_length=500, blank=True, help_text="Periodical, book or website."
     )
@@ -309,6 +344,13 @@ class Source(models.Model):
         max_length=100,
         blank=True,
         help_text="EDTF date: 1949-12-16, 1960-07?, 1958/1962, 196X, 1950-01-01~",
+    )
+    issued_literal = models.CharField(
+        "date as written",
+        max_length=200,
+        blank=True,
+        help_text="A date EDTF cannot hold (n.d., “Easter Monday, 1950”), kept as written; "
+        "it sorts by any year it names.",
     )
     issued_earliest = models.DateField(null=True, blank=True, editable=False)
     issued_latest = models.DateField(null=True, blank=True, editable=False)
@@ -337,6 +379,13 @@ class Source(models.Model):
         "collection path as a keyword in the collection: namespace.",
     )
     note = models.TextField(blank=True)
+    variables = models.JSONField(
+        "other CSL variables",
+        default=dict,
+        blank=True,
+        help_text='Every other CSL variable, as CSL-JSON writes it: {"number": "12", '
+        '"event-place": "Geneva", "submitted": {"raw": "1950-03"}}.',
+    )
     version = models.PositiveIntegerField(default=1, editable=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -357,13 +406,10 @@ class Source(models.Model):
         indexes = [models.Index(fields=["library", "issued_earliest"])]
 
     def __str__(self) -> str:
-        return self.title
+        return self.display_title
 
     def save(self, *args, **kwargs) -> None:
-        if self.issued:
-            self.issued_earliest, self.issued_latest = edtf_bounds(self.issued, field="issued")
-        else:
-            self.issued_earliest = self.issued_latest = None
+        self.issued_earliest, self.issued_latest = issued_bounds(self.issued, self.issued_literal)
         if not self.citation_key:
             first = self.creators.first() if self.pk else None
             name = (first.family or first.literal) if first else ""
@@ -374,12 +420,17 @@ class Source(models.Model):
         return reverse("source-detail", args=[self.pk])
 
     def clean(self) -> None:
-        if self.issued:
-            self.issued_earliest, self.issued_latest = edtf_bounds(self.issued, field="issued")
-        else:
-            self.issued_earliest = self.issued_latest = None
+        self.issued_earliest, self.issued_latest = issued_bounds(self.issued, self.issued_literal)
         if self.accessed:
-            edtf_bounds(self.accessed, field="accessed")
+            edtf_or_bce_bounds(self.accessed, field="accessed")
+        if not isinstance(self.variables, dict):
+            raise ValidationError({"variables": "Must be an object of CSL variables."})
+
+    @property
+    def display_title(self) -> str:
+        """The title, or for an untitled source a description in brackets, as Zotero shows
+        untitled letters and interviews: "[Letter to Mao Zedong]"."""
+        return self.title or describe_untitled(self)
 
     @property
     def current_text(self) -> SourceText | None:
@@ -389,7 +440,59 @@ class Source(models.Model):
         return [c for c in self.creators.all() if c.role == role]
 
 
+def edtf_or_bce_bounds(value: str, *, field: str) -> Bounds:
+    """`edtf_bounds`, and for an EDTF date before the year 1 (-0044-03-15), which no
+    calendar day of ours can hold, the first day we can: it sorts before every other."""
+    try:
+        return edtf_bounds(value, field=field)
+    except ValidationError:
+        if not _BCE.match(value.strip()):
+            raise
+        try:
+            edtf.parse_edtf(value.strip())
+        except (edtf.EDTFParseException, ValueError, TypeError):
+            raise ValidationError({field: f"{value!r} is not an EDTF date."}) from None
+        return dt.date.min, dt.date.min
+
+
+_BCE = re.compile(r"^(?:-\d|Y-)")
+_YEAR = re.compile(r"(?<!\d)(\d{4})(?!\d)")
+
+
+def issued_bounds(issued: str, literal: str = "") -> Bounds:
+    """The days a source's date can mean: its EDTF's, else the first year a date kept as
+    written names ("Easter Monday, 1950" sorts as 1950), else none."""
+    if issued:
+        return edtf_or_bce_bounds(issued, field="issued")
+    if year := _YEAR.search(literal or ""):
+        return dt.date(int(year[1]), 1, 1), dt.date(int(year[1]), 12, 31)
+    return None, None
+
+
+def describe_untitled(source: Source) -> str:
+    """ "[Letter from Roshchin to Zhou Enlai, 1950-01-02]": what Zotero shows in place of
+    a missing title, for letters, interviews and everything else."""
+    creators = list(source.creators.all()) if source.pk else []
+    authors = [c.short_name for c in creators if c.role == CreatorRole.AUTHOR]
+    others = {
+        "recipient": [c.short_name for c in creators if c.role == CreatorRole.RECIPIENT],
+        "interviewee": [c.short_name for c in creators if c.role == CreatorRole.INTERVIEWEE],
+    }
+    words = [SourceType(source.csl_type).label.split(" /")[0] if source.csl_type else "Source"]
+    if source.csl_type in (SourceType.INTERVIEW,) and (people := others["interviewee"] or authors):
+        words.append("with " + " and ".join(people))
+    else:
+        if authors:
+            words.append("from " + " and ".join(authors))
+        if others["recipient"]:
+            words.append("to " + " and ".join(others["recipient"]))
+    date = source.issued or source.issued_literal
+    return "[" + " ".join(words) + (f", {date}" if date else "") + "]"
+
+
 class CreatorRole(models.TextChoices):
+    """Every CSL 1.0.2 name variable, and the interviewee CSL has no variable for."""
+
     AUTHOR = "author", "Author"
     TRANSLATOR = "translator", "Translator"
     EDITOR = "editor", "Editor"
@@ -397,6 +500,26 @@ class CreatorRole(models.TextChoices):
     INTERVIEWER = "interviewer", "Interviewer"
     INTERVIEWEE = "interviewee", "Interviewee"
     CONTRIBUTOR = "contributor", "Contributor"
+    CONTAINER_AUTHOR = "container-author", "Author of the container"
+    COLLECTION_EDITOR = "collection-editor", "Series editor"
+    EDITORIAL_DIRECTOR = "editorial-director", "Editorial director"
+    COMPILER = "compiler", "Compiler"
+    ORIGINAL_AUTHOR = "original-author", "Original author"
+    REVIEWED_AUTHOR = "reviewed-author", "Reviewed author"
+    CHAIR = "chair", "Chair"
+    ORGANIZER = "organizer", "Organizer"
+    CURATOR = "curator", "Curator"
+    HOST = "host", "Host"
+    GUEST = "guest", "Guest"
+    NARRATOR = "narrator", "Narrator"
+    ILLUSTRATOR = "illustrator", "Illustrator"
+    COMPOSER = "composer", "Composer"
+    DIRECTOR = "director", "Director"
+    PERFORMER = "performer", "Performer"
+    PRODUCER = "producer", "Producer"
+    EXECUTIVE_PRODUCER = "executive-producer", "Executive producer"
+    SCRIPT_WRITER = "script-writer", "Script writer"
+    SERIES_CREATOR = "series-creator", "Series creator"
 
 
 class Creator(models.Model):
@@ -410,6 +533,7 @@ class Creator(models.Model):
         max_length=300, blank=True, help_text="An institution, or a name not split in two."
     )
     order = models.PositiveSmallIntegerField(default=0)
+    suffix = models.CharField(max_length=50, blank=True, help_text="Jr., III.")
     family_first = models.BooleanField(
         default=False,
         help_text="Written family name first (Mao Zedong, Zhou Enlai): shown and cited so "
@@ -424,21 +548,55 @@ class Creator(models.Model):
     def __str__(self) -> str:
         return self.display_name
 
+    def save(self, *args, **kwargs) -> None:
+        if self._state.adding and not self.family_first:
+            self.family_first = written_family_first(self.family, self.given)
+        super().save(*args, **kwargs)
+
     @property
     def display_name(self) -> str:
+        """Sorted form: "King, Martin Luther, Jr."; a family-first name as written."""
         if self.literal:
             return self.literal
-        return ", ".join(part for part in (self.family, self.given) if part)
+        if self.family_first:
+            return self.natural_name
+        return ", ".join(part for part in (self.family, self.given, self.suffix) if part)
 
     @property
     def natural_name(self) -> str:
+        """Reading form: "Martin Luther King Jr.", "Mao Zedong", "毛泽东"."""
         if self.literal:
             return self.literal
-        return " ".join(part for part in (self.given, self.family) if part)
+        if self.family_first:
+            glue = "" if _CJK.search(self.family + self.given) else " "
+            return glue.join(part for part in (self.family, self.given) if part)
+        return " ".join(part for part in (self.given, self.family, self.suffix) if part)
+
+    @property
+    def short_name(self) -> str:
+        """The family name (an institution's whole name), for descriptions."""
+        return self.literal or self.family
 
     def clean(self) -> None:
         if not (self.literal or self.family):
             raise ValidationError({"family": "Give a family name or a literal name."})
+
+
+# Han, kana and Hangul: Chinese, Japanese and Korean names are written family name first.
+_CJK = re.compile(
+    r"[\u1100-\u11ff\u3040-\u30ff\u3130-\u318f\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]"
+)
+# Letters only Vietnamese (ơ ư đ ă, tone marks with a dot below) or Hungarian (ő ű) write.
+_VIETNAMESE = re.compile(r"[ơưđăƠƯĐĂạặậẹệịọộợụựỵảẳẩẻểỉỏổởủửỷẫễỗữỹ]")
+_HUNGARIAN = re.compile(r"[őűŐŰ]")
+
+
+def written_family_first(family: str, given: str) -> bool:
+    """Is a name in a script or spelling whose names are written family name first?
+    Chinese, Japanese and Korean by script; Vietnamese and Hungarian by the letters only
+    they use. A romanised name ("Mao, Zedong") cannot tell: its editor sets the flag."""
+    text = f"{family} {given}"
+    return bool(_CJK.search(text) or _VIETNAMESE.search(text) or _HUNGARIAN.search(text))
 
 
 def canonical_text(text: str) -> str:
@@ -620,6 +778,11 @@ class ImportFormat(models.TextChoices):
     CSL_JSON = "csl-json", "CSL-JSON"
     RIS = "ris", "RIS"
     BIBTEX = "bibtex", "BibTeX / BibLaTeX"
+    ZOTERO_JSON = "zotero-json", "Zotero web API JSON"
+    ZOTERO_RDF = "zotero-rdf", "Zotero RDF"
+    MODS = "mods", "MODS XML"
+    ENDNOTE_XML = "endnote-xml", "EndNote XML"
+    ZOTERO_DATA = "zotero-data", "Zotero data directory"
 
 
 class ImportRunQuerySet(models.QuerySet):
@@ -635,12 +798,12 @@ class ImportRun(models.Model):
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
     file_name = models.CharField(max_length=255)
-    format = models.CharField(max_length=10, choices=ImportFormat.choices)
+    format = models.CharField(max_length=20, choices=ImportFormat.choices)
     created = models.DateTimeField(auto_now_add=True)
     outcomes = models.JSONField(
         default=list,
         help_text='[{"index": 0, "status": "created|duplicate|failed", "message": "…", '
-        '"source": id}]',
+        '"warnings": ["…"], "source": id, "duplicate_of": id, "reasons": ["DOI"]}]',
     )
 
     objects = ImportRunQuerySet.as_manager()
@@ -656,3 +819,7 @@ class ImportRun(models.Model):
         for outcome in self.outcomes:
             result[outcome["status"]] = result.get(outcome["status"], 0) + 1
         return result
+
+    def warning_count(self) -> int:
+        """Records created with a value kept aside (a date as written, a URL in the note)."""
+        return sum(1 for outcome in self.outcomes if outcome.get("warnings"))

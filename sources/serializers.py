@@ -12,6 +12,7 @@ import datetime as dt
 import re
 from typing import Any
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.db.models import Q, QuerySet
 from drf_spectacular.types import OpenApiTypes
@@ -29,6 +30,7 @@ from core.api import (
     request_user,
 )
 from jobs.models import JobState
+from sources.csl import checked_keywords, checked_variables
 from sources.models import (
     Creator,
     ImportFormat,
@@ -153,7 +155,7 @@ class CreatorListSerializer(serializers.ListSerializer):
 class CreatorSerializer(serializers.ModelSerializer):
     class Meta:
         model = Creator
-        fields = ["role", "family", "given", "literal"]
+        fields = ["role", "family", "given", "literal", "suffix", "family_first"]
         list_serializer_class = CreatorListSerializer
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
@@ -191,7 +193,7 @@ class SourceSerializer(serializers.ModelSerializer):
             "archive_collection", "archive_location", "call_number", "genre", "medium", "url",
             "accessed", "language", "original_language", "rights", "identifiers", "abstract",
             "note", "creators", "version", "current_revision", "created_by", "created",
-            "modified",
+            "modified", "issued_literal", "keywords", "variables",
         ]  # fmt: skip
         read_only_fields = ["version", "created", "modified"]
         # Uniqueness of the citation key is checked in validate() so that it names the field.
@@ -239,6 +241,18 @@ class SourceSerializer(serializers.ModelSerializer):
                 "Keep names under 100 and values under 500 characters."
             )
         return {k: str(v) for k, v in value.items()}
+
+    def validate_keywords(self, value: Any) -> list[str]:
+        try:
+            return checked_keywords(value)
+        except DjangoValidationError as error:
+            raise serializers.ValidationError(error.messages) from None
+
+    def validate_variables(self, value: Any) -> dict[str, Any]:
+        try:
+            return checked_variables(value)
+        except DjangoValidationError as error:
+            raise serializers.ValidationError(error.messages) from None
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         key = attrs.get("citation_key")

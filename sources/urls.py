@@ -1,5 +1,5 @@
 """The library's routes: its pages, its API under /api/ and those of its subpackages,
-`sharing` and `reuse`. Included once from config/urls.py; no route here can be taken for
+`sharing`, `reuse` and `pages`. Included once from config/urls.py; no route here can be taken for
 another package's (tests/config/test_urls.py shuffles the packages' order to check)."""
 
 from django.urls import include, path
@@ -20,12 +20,15 @@ urlpatterns = [
     path("libraries/", views.library_create, name="library-create"),
     path("libraries/<slug:slug>/", views.library_detail, name="library-detail"),
     path("libraries/<slug:slug>/sources/new/", views.source_create, name="source-create"),
+    path("libraries/<slug:slug>/sources/bulk/", views.library_bulk, name="library-bulk"),
     path("libraries/<slug:slug>/import/", views.import_create, name="import-create"),
     path("imports/<int:pk>/", views.import_detail, name="import-detail"),
+    path("imports/<int:pk>/anyway/", views.import_anyway, name="import-anyway"),
     path("sources/<int:pk>/", views.source_detail, name="source-detail"),
     path("sources/<int:pk>/edit/", views.source_edit, name="source-edit"),
     path("sources/<int:pk>/delete/", views.source_delete, name="source-delete"),
     path("sources/<int:pk>/compare/", views.source_compare, name="source-compare"),
+    path("sources/<int:pk>/text/blocks/", views.source_text_blocks, name="source-text-blocks"),
     path("sources/<int:pk>/texts/new/", views.text_create, name="text-create"),
     path("sources/<int:pk>/links/new/", views.link_create, name="link-create"),
     path("links/<int:pk>/delete/", views.link_delete, name="link-delete"),
@@ -39,4 +42,5 @@ urlpatterns = [
     path("api/", include(router.urls)),
     path("", include("sources.sharing.urls")),
     path("", include("sources.reuse.urls")),
+    path("", include("sources.pages.urls")),
 ]

@@ -12,7 +12,7 @@ from django.db import IntegrityError, router, transaction
 from django.db.models import Count, Model, Q, prefetch_related_objects
 from django.db.models.deletion import Collector
 from django.forms import BaseInlineFormSet
-from django.http import Http404, HttpRequest, HttpResponse, QueryDict
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -22,12 +22,14 @@ from core.http import history_page, history_revert, login_if_hidden
 from core.uploads import UploadError
 from jobs import queue
 from jobs.models import Job
+from sources import bulk, metadata_import
 from sources.access import (
     get_import_for_user,
     get_library_for_user,
     get_link_for_user,
     get_source_for_user,
 )
+from sources.bulk import BulkForm
 from sources.forms import (
     CompareForm,
     CreatorFormSet,
@@ -134,6 +136,7 @@ def library_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "library": library,
         "filters": filters,
         "page": page,
+        "move_targets": bulk.move_targets(request.user, library) if role in WRITE_ROLES else [],
         "page_range": page.paginator.get_elided_page_range(page.number),
         "counts": _kind_counts(library),
         # Who belongs to a library is for its members to see, not for public visitors.
@@ -142,6 +145,49 @@ def library_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "filtered": any(filters.data.get(name) for name in filters.fields if name != "sort"),
     }
     return render(request, "sources/library_detail.html", context, status=200 if valid else 400)
+
+
+@require_POST
+@login_required
+def library_bulk(request: HttpRequest, slug: str) -> HttpResponse:
+    """The library page's bulk actions on the selected sources: tag, move, export, delete.
+    A move or a deletion first shows what goes with the sources (`confirm` absent)."""
+    action = request.POST.get("action", "")
+    library = get_library_for_user(request.user, slug, write=action != "export")
+    form = BulkForm(request.POST, library=library, user=request.user)
+    if not form.is_valid():
+        context = {"library": library, "form": form, "here": "Selected sources"}
+        return render(request, "sources/bulk_refused.html", context, status=400)
+    chosen = form.cleaned_data["sources"]
+    if action == "export":
+        return redirect(f"{reverse('export')}?sources={','.join(str(s.pk) for s in chosen)}")
+    if action == "tag":
+        changed = bulk.tag_sources(chosen, form.cleaned_data["keywords"])
+        messages.success(request, f"Keywords added to {changed} of {len(chosen)} sources.")
+        return redirect(library)
+    if "confirm" not in request.POST:
+        return _bulk_confirm(request, library, form)
+    return _bulk_apply(request, library, form)
+
+
+def _bulk_confirm(request: HttpRequest, library: Library, form: BulkForm) -> HttpResponse:
+    chosen, target = form.cleaned_data["sources"], form.cleaned_data["target"]
+    moving = form.cleaned_data["action"] == "move"
+    summary = bulk.move_summary(chosen) if moving else bulk.delete_summary(chosen)
+    context = {"library": library, "summary": summary, "target": target, "here": "Confirm"}
+    context["action"] = form.cleaned_data["action"]
+    return render(request, "sources/bulk_confirm.html", context)
+
+
+def _bulk_apply(request: HttpRequest, library: Library, form: BulkForm) -> HttpResponse:
+    chosen, target = form.cleaned_data["sources"], form.cleaned_data["target"]
+    if form.cleaned_data["action"] == "move":
+        bulk.move_sources(chosen, library, target)
+        messages.success(request, f"{len(chosen)} sources moved to “{target.name}”.")
+        return redirect(target)
+    deleted = bulk.delete_sources(chosen)
+    messages.success(request, f"{deleted} source{'s' if deleted != 1 else ''} deleted.")
+    return redirect(library)
 
 
 def _kind_counts(library: Library) -> dict[str, int]:
@@ -202,16 +248,69 @@ def _render_source(
 
 
 def _revision_context(request: HttpRequest, source: Source) -> dict[str, Any]:
-    """The revisions of the text, newest first, and the one to read (?revision=, ?view=)."""
+    """The revisions of the text, newest first, and the one to read (?revision=, ?view=):
+    its first FIRST_SCREEN_CHARS with the page, the rest streamed by the reading view."""
     texts = list(source.texts.select_related("imported_by").order_by("revision"))
     shown = _shown_revision(texts, request.GET.get("revision"))
+    blocks = reading_blocks(shown, chars=FIRST_SCREEN_CHARS) if shown else []
+    window_end = _window_end(shown, blocks)
     return {
         "revisions": [(text, text.verify()) for text in reversed(texts)],
         "shown": shown,
         "is_current": shown is not None and shown == texts[-1],
-        "blocks": reading_blocks(shown) if shown else [],
+        "blocks": blocks,
+        "window_end": window_end,
+        "chunks": _chunks(shown, len(blocks)) if window_end is not None else [],
         "original": request.GET.get("view") == "original" and shown is not None and shown.html,
     }
+
+
+# The reading view sends this many code points of text with the page (a few screens: the
+# first one painted at once), then the rest in chunks of READING_CHUNK_CHARS
+# (`source_text_blocks`), so that a 1 MB text opens as fast as a short one.
+FIRST_SCREEN_CHARS = 12_000
+READING_CHUNK_CHARS = 200_000
+
+
+def _window_end(shown: SourceText | None, blocks: list) -> int | None:
+    """Where the text sent with the page ends, or None when it is the whole text."""
+    if not shown or not blocks or len(blocks) == len(shown.paragraphs()):
+        return None
+    return blocks[-1].start + len(blocks[-1].text)
+
+
+def _chunks(shown: SourceText | None, sent: int) -> list[int]:
+    """The first paragraph of each chunk of READING_CHUNK_CHARS after the `sent` ones: the
+    reading view fetches them all at once and shows them in order."""
+    if shown is None:
+        return []
+    starts, total = [], 0
+    for index, (_, text) in enumerate(shown.paragraphs()[sent:], start=sent):
+        if not starts or total + len(text) > READING_CHUNK_CHARS:
+            starts.append(index)
+            total = 0
+        total += len(text)
+    return starts
+
+
+@require_GET
+@login_if_hidden
+def source_text_blocks(request: HttpRequest, pk: int) -> HttpResponse:
+    """The reading view's paragraphs from `from` on (JSON), READING_CHUNK_CHARS at a time:
+    {"blocks": [[start, text, [[offset in it, page label], …]], …], "next": index | null}."""
+    source = get_source_for_user(request.user, pk)
+    texts = list(source.texts.order_by("revision"))
+    shown = _shown_revision(texts, request.GET.get("revision"))
+    if shown is None:
+        raise Http404("This source has no text yet.")
+    first = request.GET.get("from", "0")
+    if not (first.isascii() and first.isdigit() and len(first) < 10):
+        return JsonResponse({"from": ["Give the index of a paragraph (0 or more)."]}, status=400)
+    blocks = reading_blocks(shown, first=int(first), chars=READING_CHUNK_CHARS)
+    after = int(first) + len(blocks)
+    rows = [[block.start, block.text, block.breaks] for block in blocks]
+    more = after < len(shown.paragraphs())
+    return JsonResponse({"blocks": rows, "next": after if more else None})
 
 
 @require_GET
@@ -394,9 +493,27 @@ def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "library": run.library,
         "rows": _outcome_rows(run),
         "counts": run.counts(),
+        "warned": run.warning_count(),
+        "anyway": sum(
+            1 for o in run.outcomes if o.get("status") == "duplicate" and o.get("record")
+        ),
         "can_edit": run.library.can_edit(request.user),
     }
     return render(request, "sources/import_detail.html", context)
+
+
+@require_POST
+@login_required
+def import_anyway(request: HttpRequest, pk: int) -> HttpResponse:
+    """The run's duplicates (or those ticked) created after all."""
+    run = get_import_for_user(request.user, pk)
+    values = request.POST.getlist("index")
+    if not all(value.isdigit() and len(value) < 8 for value in values):
+        return HttpResponse("index: each must be a record's number.", status=400)
+    indexes = [int(value) for value in values]
+    created = metadata_import.import_anyway(run, indexes, user=request.user)
+    messages.success(request, f"{created} duplicate{'s' if created != 1 else ''} imported anyway.")
+    return redirect("import-detail", pk=run.pk)
 
 
 def _outcome_rows(run: ImportRun) -> list[dict[str, Any]]:

@@ -41,8 +41,10 @@ from itertools import pairwise
 from django.conf import settings
 from django.db import connection
 from django.db.models import Count
+from django.dispatch import receiver
 from rapidfuzz.distance import Indel
 
+from sources.bulk import sources_moved
 from sources.models import Source, SourceText
 from sources.reuse.models import ReuseFingerprint
 
@@ -215,6 +217,13 @@ def index_on_import(sender, instance: SourceText, created: bool, raw: bool = Fal
     """post_save receiver: fingerprint a new revision in the transaction that imports it."""
     if created and not raw:
         index_text(instance)
+
+
+@receiver(sources_moved, dispatch_uid="reuse-follow")
+def follow_sources(sender, ids: list[int], target, **kwargs) -> None:
+    """Sources moved to another library (`sources.bulk`): their fingerprints go along, so
+    their passages are compared with their new library's texts only."""
+    ReuseFingerprint.objects.filter(text__source_id__in=ids).update(library=target)
 
 
 # --- candidates ------------------------------------------------------------------------------

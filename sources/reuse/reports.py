@@ -170,9 +170,30 @@ def matches_by_source(revision: SourceText, passages: list[SharedPassage]) -> li
     for passage in passages:
         grouped[passage.other_text_id].append(passage)
     texts = SourceText.objects.select_related("source").order_by().in_bulk(list(grouped))
-    matches = [Match(revision, texts[pk], found) for pk, found in grouped.items() if pk in texts]
+    matches = [
+        Match(revision, texts[pk], _each_pair_once(found))
+        for pk, found in grouped.items()
+        if pk in texts
+    ]
     _attach_links(revision.source, matches)
     return sorted(matches, key=lambda m: (-m.words, m.other.source.title))
+
+
+def _each_pair_once(passages: list[SharedPassage]) -> list[SharedPassage]:
+    """A passage that one of the two texts repeats pairs with each of its copies in the
+    other: the same pair would be listed twice. Keep the first pairing of each span on
+    either side (the repeats within a text are listed apart, `internal_repeats`)."""
+    here: set[tuple[int, int]] = set()
+    there: set[tuple[int, int]] = set()
+    kept = []
+    for passage in passages:
+        span, other = (passage.start, passage.end), (passage.other_start, passage.other_end)
+        if span in here or other in there:
+            continue
+        here.add(span)
+        there.add(other)
+        kept.append(passage)
+    return kept
 
 
 def _attach_links(this: Source, matches: list[Match]) -> None:

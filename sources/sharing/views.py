@@ -57,6 +57,7 @@ def _members_page(
         "memberships": memberships,
         "my_role": role,
         "is_owner": is_owner,
+        "last_owner": is_owner and _is_last_owner(memberships),
         "roles": Role.choices,
         "invite_form": invite_form or InviteForm(),
         "invitations": (
@@ -156,6 +157,11 @@ def leave(request: HttpRequest, slug: str) -> HttpResponse:
     if library.role_of(request.user) is None:
         raise Http404("You are not a member of this library.")
     if request.method == "GET":
+        if library.role_of(request.user) == Role.OWNER and _is_last_owner(
+            library.memberships.all()
+        ):
+            # Refused before the confirmation page, not after it: nothing to confirm.
+            return _members_page(request, library, errors=[LAST_OWNER], status=400)
         return _confirm(request, library, "leave")
     try:
         members.leave(library, request.user)
@@ -163,6 +169,13 @@ def leave(request: HttpRequest, slug: str) -> HttpResponse:
         return _members_page(request, library, errors=error.messages, status=400)
     messages.success(request, f"You left “{library.name}”.")
     return redirect("home")
+
+
+LAST_OWNER = "You are the last owner: make someone else owner before you leave."
+
+
+def _is_last_owner(memberships) -> bool:
+    return sum(1 for m in memberships if m.role == Role.OWNER) == 1
 
 
 def _confirm(request: HttpRequest, library: Library, action: str, **context) -> HttpResponse:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django import template
-from django.utils.translation import get_language_info
 
+from core.templatetags.display import language_text
 from sources.forms import LABELS, SOURCE_FIELDS
 from sources.models import CreatorRole, Source
 
@@ -29,18 +29,14 @@ _SHOWN_ELSEWHERE = {"title", "abstract"}
 class Row:
     label: str
     value: object
-    kind: str = "text"  # text | url | identifiers | names | long
+    kind: str = "text"  # text | url | identifiers | names | long | code | edtf
 
 
 @register.filter
 def language_name(code: str) -> str:
-    """ "ru" → "Russian (ru)"; an unknown tag is shown as written."""
-    for candidate in (code.lower(), code.lower().split("-")[0]):
-        try:
-            return f"{get_language_info(candidate)['name']} ({code})"
-        except KeyError:
-            continue
-    return code
+    """ "af-ZA" → "Afrikaans (South Africa)" (babel's CLDR names, as every page shows
+    them: core.templatetags.display); an unknown tag is shown as written."""
+    return language_text(code)
 
 
 @register.simple_tag
@@ -67,18 +63,23 @@ def _row(source: Source, name: str, value) -> Row:
     if name == "identifiers":
         return Row(label, sorted(value.items(), key=lambda pair: pair[0].lower()), "identifiers")
     if name == "issued":
-        return Row(label, _issued(source))
+        return Row(label, value, "edtf")  # words, the EDTF in a tooltip (the template's)
     if name == "note":
         return Row(label, value, "long")
+    if name == "keywords":
+        return Row(label, ", ".join(value))
+    if name == "variables":  # other CSL variables, as the identifiers are shown: name, value
+        pairs = [(key, _variable_text(val)) for key, val in sorted(value.items())]
+        return Row(label, pairs, "identifiers")
     return Row(label, value)
 
 
-def _issued(source: Source) -> str:
-    low, high = source.issued_earliest, source.issued_latest
-    if low == high or not (low or high):
-        return source.issued
-    span = f"{low.isoformat() if low else '…'} – {high.isoformat() if high else '…'}"
-    return f"{source.issued} ({span})"
+def _variable_text(value: object) -> str:
+    if isinstance(value, dict):
+        return str(value.get("literal", ""))
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    return str(value)
 
 
 def _creator_rows(source: Source) -> list[Row]:
@@ -99,5 +100,6 @@ def creator_line(source: Source) -> str:
         if creator.role == CreatorRole.AUTHOR:
             authors.append(creator.display_name)
         else:
-            others.append(f"{creator.display_name} ({_ABBREVIATIONS[creator.role]})")
+            role = _ABBREVIATIONS.get(creator.role) or CreatorRole(creator.role).label.lower()
+            others.append(f"{creator.display_name} ({role})")
     return "; ".join(authors + others)

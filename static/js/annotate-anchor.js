@@ -23,6 +23,16 @@ export class Paragraphs {
     this.byElement = new Map(this.list.map((p) => [p.el, p]));
   }
 
+  /** Paragraphs streamed in after the page's own (annotate-stream.js), in text order. */
+  append(elements) {
+    const added = elements.map((el, i) => new Paragraph(el, this.list.length + i));
+    for (const paragraph of added) {
+      this.list.push(paragraph);
+      this.byElement.set(paragraph.el, paragraph);
+    }
+    return added;
+  }
+
   /** The index of the paragraph holding code point `offset`, or of the next one after it. */
   indexAt(offset) {
     let lo = 0;

@@ -53,6 +53,7 @@ export class Painter {
     this.near = new Set();
     this.focusedId = null;
     this.observer = null;
+    this.waitingForMore = false; // paragraphs or annotations are still streaming in
   }
 
   /** Rebuild the paragraph index and paint what is on screen; resolves once painted. */
@@ -80,6 +81,15 @@ export class Painter {
       }, { rootMargin: "100% 0px" });
       this.paragraphs.list.forEach((p) => this.observer.observe(p.el));
     });
+  }
+
+  /** Watch paragraphs streamed in after the first paint. */
+  observe(paragraphs) {
+    if (!this.observer) {
+      paragraphs.forEach((p) => this.near.add(p.index));
+      return;
+    }
+    paragraphs.forEach((p) => this.observer.observe(p.el));
   }
 
   index() {
@@ -146,7 +156,7 @@ export class Painter {
       }
       this.idleScheduled = false;
       if (this.pending()) this.paintRestWhenIdle();
-      else if (!this.allPainted) {
+      else if (!this.allPainted && !this.waitingForMore) {
         this.allPainted = true;
         performance.mark("annotate:painted-all", { detail: { paragraphs: this.painted.size } });
       }

@@ -79,6 +79,21 @@ export class Popover {
     this.part("actions").querySelector("button").focus();
   }
 
+  /** Esc: close, and stay closed for this selection until it changes (the selection is
+   * still there, and the next settle would otherwise open the popover again). */
+  dismiss() {
+    if (this.selector) this.dismissed = { start: this.selector.start, end: this.selector.end };
+    this.close({ restoreFocus: true });
+  }
+
+  /** Was the popover dismissed for this very selection? Another selection forgets it. */
+  wasDismissed(selector) {
+    const same = this.dismissed && selector
+      && this.dismissed.start === selector.start && this.dismissed.end === selector.end;
+    if (!same) this.dismissed = null;
+    return Boolean(same);
+  }
+
   close({ restoreFocus = false } = {}) {
     if (!this.isOpen) return;
     const hadFocus = this.hasFocus();
@@ -110,7 +125,7 @@ export class Popover {
   onKey(event) {
     if (event.key !== "Escape") return;
     event.preventDefault();
-    this.close({ restoreFocus: true });
+    this.dismiss();
   }
 
   expand(focusTarget) {

@@ -1,7 +1,9 @@
-// Tag chips and the tag editor: an input with autocomplete from the library's tags (an
-// ARIA combobox with a listbox), one chip per tag, coloured by namespace. Tags may hold
-// spaces and punctuation ("person:Mao Zedong", "Treaty of 1950: drafts"), so only Enter
-// or picking a suggestion ends a tag.
+// Tag chips and the tag editor, the one tag widget of every page: an input with
+// autocomplete from the library's tags (an ARIA combobox with a listbox; the server
+// matches any word of a name and its namespace, accents and case set aside), one chip per
+// tag, coloured by namespace. Tags may hold spaces and other punctuation ("person:Mao
+// Zedong", "Treaty of 1950: drafts"); a comma or Enter ends one, and pasted
+// "theme:face, place:Burma" becomes two.
 
 // A namespace is one word before the first colon, as on the server (annotations/models.py).
 const NAMESPACED = /^([^\s:]{1,50})\s*:\s*(\S[\s\S]*)$/;
@@ -17,6 +19,11 @@ export function splitTag(name) {
 }
 
 const tagKey = (name) => splitTag(name).name.toLowerCase();
+
+/** "theme:face, place:Burma" → ["theme:face", "place:Burma"]: a comma ends a tag. */
+export function splitTyped(typed) {
+  return typed.split(",").map((part) => part.trim()).filter(Boolean);
+}
 
 // Without a configured colour a namespace still gets a stable one of the palette's.
 function paletteIndex(namespace) {
@@ -47,9 +54,13 @@ export function chip(name, colours = {}, tagName = "li") {
 
 export class TagEditor {
   /** `suggest(typed)` resolves to tag objects ({name, uses}) or names. */
-  constructor({ suggest, colours = {}, label = "Tags" }) {
+  /** `submits`: Enter in the empty input submits the surrounding form (search, merge). */
+  constructor({ suggest, colours = {}, label = "Tags", single = false, hint = null, submits = false }) {
     this.suggest = suggest;
+    this.submits = submits;
     this.colours = colours;
+    this.single = single;
+    this.hintText = hint;
     this.tags = [];
     this.options = [];
     this.active = -1;
@@ -66,7 +77,8 @@ export class TagEditor {
     const hint = document.createElement("span");
     hint.className = "hint";
     hint.id = `${id}-hint`;
-    hint.textContent = "Enter adds a tag; a namespace goes before a colon, e.g. person:Mao Zedong.";
+    hint.textContent = this.hintText
+      ?? "A comma or Enter adds a tag; a namespace goes before a colon, e.g. person:Mao Zedong.";
     this.chips = document.createElement("ul");
     this.chips.className = "chips";
     this.chips.setAttribute("aria-label", "Chosen tags");
@@ -84,7 +96,10 @@ export class TagEditor {
     this.list.setAttribute("aria-label", "Suggested tags");
     this.list.hidden = true;
     this.el.append(label, this.chips, this.input, this.list, hint);
-    this.input.addEventListener("input", () => this.scheduleSuggest());
+    this.input.addEventListener("input", () => {
+      this.takeCommas();
+      this.scheduleSuggest();
+    });
     this.input.addEventListener("keydown", (event) => this.onKey(event));
     this.input.addEventListener("blur", () => setTimeout(() => this.closeList(), 150));
     this.list.addEventListener("mousedown", (event) => event.preventDefault());
@@ -96,9 +111,8 @@ export class TagEditor {
 
   /** The tags chosen, plus whatever is still typed in the input. */
   values() {
-    const typed = this.input.value.trim();
-    if (typed && !this.has(typed)) return [...this.tags, splitTag(typed).name];
-    return [...this.tags];
+    const typed = splitTyped(this.input.value).filter((name) => !this.has(name));
+    return [...this.tags, ...typed.map((name) => splitTag(name).name)];
   }
 
   set(names) {
@@ -113,8 +127,13 @@ export class TagEditor {
   }
 
   add(name) {
-    const { name: clean } = splitTag(name);
-    if (!clean || this.has(clean)) return;
+    const parts = splitTyped(name);
+    if (parts.length > 1) {
+      parts.forEach((part) => this.add(part));
+      return;
+    }
+    const { name: clean } = splitTag(parts[0] || "");
+    if (!clean || this.has(clean) || (this.single && this.tags.length)) return;
     this.tags.push(clean);
     const item = chip(clean, this.colours);
     const remove = document.createElement("button");
@@ -126,16 +145,33 @@ export class TagEditor {
       this.tags = this.tags.filter((tag) => tag !== clean);
       item.remove();
       this.input.focus();
+      this.changed();
     });
     item.append(remove);
     this.chips.append(item);
+    this.changed();
+  }
+
+  /** Typed or pasted "a, b, c": a and b become chips, c stays to be finished. */
+  takeCommas() {
+    const value = this.input.value;
+    const cut = value.lastIndexOf(",");
+    if (cut < 0) return;
+    splitTyped(value.slice(0, cut)).forEach((name) => this.add(name));
+    this.input.value = value.slice(cut + 1).trimStart();
+  }
+
+  /** Tell the page (a form field kept in step, the search's filters) what changed. */
+  changed() {
+    this.el.dispatchEvent(new CustomEvent("tags-changed", { bubbles: true, detail: this.tags.slice() }));
   }
 
   onKey(event) {
     const open = !this.list.hidden && this.options.length > 0;
     if (event.key === "ArrowDown" && open) this.move(1);
     else if (event.key === "ArrowUp" && open) this.move(-1);
-    else if (event.key === "Enter") this.commit();
+    else if (event.key === "Enter" && this.submits && !this.input.value.trim() && !open) return;
+    else if (event.key === "Enter" || event.key === ",") this.commit();
     else if (event.key === "Escape" && open) this.closeList();
     else if (event.key === "Backspace" && !this.input.value && this.tags.length) {
       this.chips.lastElementChild.querySelector(".chip-remove").click();
@@ -158,15 +194,17 @@ export class TagEditor {
   commit() {
     if (this.active >= 0 && !this.list.hidden) this.pick(this.active);
     else if (this.input.value.trim()) {
-      this.add(this.input.value);
+      const typed = this.input.value;
       this.input.value = "";
+      this.add(typed);
       this.closeList();
     }
   }
 
   pick(index) {
-    this.add(this.options[index]);
+    const name = this.options[index];
     this.input.value = "";
+    this.add(name);
     this.closeList();
     this.input.focus();
   }

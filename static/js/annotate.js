@@ -7,8 +7,10 @@
 import { Api } from "./annotate-api.js";
 import { Paragraphs } from "./annotate-anchor.js";
 import { AnnotationList, Store } from "./annotate-list.js";
+import { Shortcuts } from "./annotate-keys.js";
 import { Painter } from "./annotate-paint.js";
 import { Popover } from "./annotate-popover.js";
+import { streamRest } from "./annotate-stream.js";
 
 const SELECTION_SETTLE_MS = 200;
 const CONTROLS = "a[href], button, input, textarea, select, [contenteditable]";
@@ -28,15 +30,18 @@ function start(panel) {
   const currentSelector = () => selectedIn(reader, paragraphs);
   const list = new AnnotationList({ panel, store, api, config, painter, announce, suggest, currentSelector });
 
-  painter.start().then(() => {
+  painter.start().then(async () => {
     const detail = { annotations: store.byId.size, paragraphs: painter.painted.size };
     performance.mark("annotate:painted", { detail });
     panel.dataset.state = "ready";
+    await streamRest({ reader, config, paragraphs, painter, store, list, announce });
+    panel.dataset.loaded = "all";
   });
   list.renderAll();
   reader.addEventListener("click", highlightClicks(store, list));
+  let popover = null;
   if (config.canAnnotate) {
-    const popover = new Popover({
+    popover = new Popover({
       template: panel.querySelector("template[data-role=popover-template]"),
       save: (selector, fields) => create({ api, config, store, list, painter, announce }, selector, fields),
       suggest,
@@ -44,6 +49,7 @@ function start(panel) {
     });
     watchSelection(reader, paragraphs, popover, announce);
   }
+  new Shortcuts({ reader, panel, store, list, painter, popover, announce });
   // The claims panel may create a highlight (claim → evidence → annotation): show it.
   document.addEventListener("marginalia:claim-saved", async (event) => {
     const ref = event.detail?.annotation;
@@ -84,6 +90,7 @@ function watchSelection(reader, paragraphs, popover, announce) {
   const check = () => {
     if (dragging || popover.hasFocus() || popover.hasDraft()) return;
     const selector = selectedIn(reader, paragraphs);
+    if (popover.wasDismissed(selector)) return;
     if (!selector) {
       popover.close();
       return;
@@ -107,7 +114,7 @@ function watchSelection(reader, paragraphs, popover, announce) {
   document.addEventListener("keydown", (event) => {
     if (!popover.isOpen || popover.hasFocus()) return;
     if (event.key === "Escape") {
-      popover.close();
+      popover.dismiss();
     } else if (event.key === "Enter" && !event.altKey && !event.ctrlKey && !event.metaKey
       && !document.activeElement?.closest(CONTROLS)) {
       event.preventDefault();

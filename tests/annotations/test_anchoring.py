@@ -459,3 +459,43 @@ def test_edits_away_from_a_quote_leave_it_exactly_where_its_words_went(case):
         window = slice(expected - CONTEXT, expected + len(anchor.exact) + CONTEXT)
         around = slice(placement.start - CONTEXT, placement.end + CONTEXT)
         assert new[around] == new[window]
+
+
+# --- a short quote edited by one word (issue #20) ---------------------------------------
+
+RECORD = (
+    "Запись беседы с Мао Цзэдуном.\n\n"
+    "Товарищ Сталин принял нас вечером в Кремле. Беседа продолжалась два часа.\n\n"
+    "Мао Цзэдун сказал, что намерен отдохнуть еще одну неделю."
+)
+
+
+@pytest.mark.parametrize(
+    ("edited", "found"),
+    [
+        (
+            "Товарищ Сталин радушно принял нас вечером в Кремле.",
+            "Товарищ Сталин радушно принял нас вечером",
+        ),
+        ("Товарищ Сталин принял нас вечером в Кремле.", "Товарищ Сталин принял нас вечером"),
+        (
+            "Товарищ Сталин принял нас поздно вечером в Кремле.",
+            "Товарищ Сталин принял нас поздно вечером",
+        ),
+        ("Товарищ Сталин принял вечером в Кремле.", "Товарищ Сталин принял вечером"),
+    ],
+)
+def test_a_five_word_quote_with_one_word_inserted_or_dropped_is_fuzzy_not_orphaned(edited, found):
+    quote = "Товарищ Сталин принял нас вечером"
+    new = RECORD.replace("Товарищ Сталин принял нас вечером в Кремле.", edited)
+    [placement] = reanchor(RECORD, new, [anchor_on(RECORD, quote)])
+    assert new[placement.start : placement.end] == found
+    if found != quote:
+        assert placement.state == State.FUZZY and 0 < placement.score < 1
+
+
+def test_a_five_word_quote_with_two_words_replaced_is_still_orphaned():
+    quote = "Товарищ Сталин принял нас вечером"
+    new = RECORD.replace("принял нас вечером", "не принимал никого вечером")
+    [placement] = reanchor(RECORD, new, [anchor_on(RECORD, quote)])
+    assert placement.state == State.ORPHANED

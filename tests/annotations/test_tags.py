@@ -4,7 +4,7 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from annotations.models import Annotation, Tag, split_tag_name, tag_key
-from annotations.tags import autocomplete, merge_tags, rename_tag
+from annotations.tags import autocomplete, merge_preview, merge_tags, rename_tag
 from tests.factories import make_annotation, make_library, make_text
 
 TEXT = "Mao arrived in Moscow on 16 December 1949; Stalin received him that evening."
@@ -175,3 +175,38 @@ def test_autocomplete_lists_only_the_tags_the_user_may_see(private_tags, alice, 
     }
     [shared] = autocomplete(private_tags, alice, "shared")
     assert shared.uses == 1
+
+
+# --- Autocomplete by any word, accents and case set aside; merge preview (issue #20) ------
+
+
+def test_autocomplete_finds_a_later_word_within_the_typed_namespace(text, bob, library):
+    Tag.objects.for_names(library, ["person:Joseph Stalin", "place:Stalingrad", "theme:state"])
+    assert [t.name for t in autocomplete(library, bob, "person:St")] == ["person:Joseph Stalin"]
+    assert [t.name for t in autocomplete(library, bob, "pers:jos")] == ["person:Joseph Stalin"]
+
+
+def test_autocomplete_sets_accents_and_case_aside_in_every_script(text, bob, library):
+    Tag.objects.for_names(
+        library, ["person:Zhōu Ēnlái", "person:Сталин", "place:Пхеньян", "person:毛泽东"]
+    )
+    assert [t.name for t in autocomplete(library, bob, "zhou en")] == ["person:Zhōu Ēnlái"]
+    assert [t.name for t in autocomplete(library, bob, "ENLAI")] == ["person:Zhōu Ēnlái"]
+    assert [t.name for t in autocomplete(library, bob, "СТАЛ")] == ["person:Сталин"]
+    assert [t.name for t in autocomplete(library, bob, "泽东")] == ["person:毛泽东"]
+    assert [t.name for t in autocomplete(library, bob, "place:пх")] == ["place:Пхеньян"]
+
+
+def test_merge_preview_says_what_moves_and_moves_nothing(text, bob, alice, library):
+    make_annotation(text=text, creator=bob, quote="Mao", tags=["person:Mao", "person:Mao Zedong"])
+    make_annotation(text=text, creator=bob, quote="arrived", tags=["person:Mao"])
+    mao, full = Tag.objects.for_names(library, ["person:Mao", "person:Mao Zedong"])
+    [moves] = merge_preview(mao, full, bob)
+    assert (moves.kind, moves.moved, moves.already) == ("annotations", 1, 1)
+    assert Tag.objects.filter(pk=mao.pk).exists()
+    assert mao.annotations.count() == 2
+    make_annotation(
+        text=text, creator=alice, quote="Moscow", tags=["person:Mao"], visibility="private"
+    )
+    [moves] = merge_preview(mao, full, bob)
+    assert moves.moved == 1  # alice's private note is not counted for bob

@@ -83,6 +83,8 @@ def poisoned_json(field: models.JSONField, payloads) -> Any:
     """Payloads in the shape the field holds: a page map, a dict, a list of dicts."""
     if field.name == "page_map":
         return [[0, next(payloads)]]
+    if field.name == "keywords":
+        return [next(payloads), next(payloads)]
     if field.default is dict:
         return {"DOI": next(payloads), next(payloads): next(payloads)}
     return [{"index": 0, "status": "failed", "message": next(payloads), next(payloads): "x"}]

@@ -105,6 +105,7 @@ def download(response, fmt: str, *, formats=FILE_FORMATS, stem="sino-soviet-rela
     assert response.status_code == 200, response.content[:2000]
     content_type, extension = formats[fmt]
     assert response["Content-Type"] == content_type
+    stem += "-bibtex" if fmt == "bibtex" else ""  # BibLaTeX and BibTeX downloads differ (#20)
     assert response["Content-Disposition"] == (f'attachment; filename="{stem}-{TODAY}.{extension}"')
     return response.content
 
@@ -155,7 +156,8 @@ def test_pandoc_reads_the_csl_json_and_biblatex_downloads(as_user, alice, memo, 
         [item] = json.loads(result.stdout)
         assert item["id"] == memo.citation_key
         assert item["title"] == memo.title
-        assert item["translator"] == [{"family": "Weathersby", "given": "Kathryn"}]
+        if fmt == "csl-json":  # biber's data model has no translator for @unpublished
+            assert item["translator"] == [{"family": "Weathersby", "given": "Kathryn"}]
         assert item["issued"]["date-parts"] == [[1950, 1, 1]]
 
 

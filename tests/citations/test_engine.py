@@ -240,6 +240,103 @@ def test_a_subset_of_a_sorted_selection_is_ordered_from_the_cache(pandoc_runs):
     assert subset == [entry for entry in full if entry in subset]
 
 
+FAMILIES = ["Gromyko", "Громыко", "Khrushchev", "Zhou", "Brown", "Ōhira", "Smith", "Черненко"]
+
+
+def library_of(count: int) -> list[dict]:
+    """`count` items made from the sample's (real archival and published references): its
+    ten, each again under other authors and with other titles and dates, so that several
+    authors have many entries and some entries differ only in their id (equal sort keys)."""
+    made = []
+    for n in range(count):
+        item = dict(SAMPLE[n % len(SAMPLE)])
+        if n >= len(SAMPLE):
+            family = FAMILIES[n * 7 % len(FAMILIES)]
+            item["author"] = [{"family": family, "given": "A."}]
+            item["title"] = f"{item.get('title', 'Untitled')} {n // 3}"  # triples tie
+            item["issued"] = {"date-parts": [[1945 + n % 40]]}
+        made.append(item | {"id": f"item{n}"})
+    return made
+
+
+def full_run(items: list[dict], style: str = "chicago-notes-bibliography") -> list[str]:
+    """pandoc's own bibliography of `items`: one run over all of them, nothing cached."""
+    cache.clear()
+    info = citations.style_info(citations.resolve_style(style))
+    digests = [citations.item_digest(item) for item in items]
+    inputs, _ = citations._input_order(info, digests)
+    _, sections = citations._bibliography_job(info, "en-US", "text", items, inputs)()
+    return sections
+
+
+def test_an_edited_entry_lands_where_pandoc_puts_it_without_sorting_the_selection(pandoc_runs):
+    """After one edit, the new entry is placed by two small sorts (among 100 pivots, then
+    among the entries between its two), not by sorting the selection again."""
+    items = library_of(400)
+    render_bibliography(items, fmt="text")
+    edited = [dict(item) for item in items]
+    edited[123] = edited[123] | {"author": [{"family": "Mikoyan", "given": "Anastas"}]}
+    edited[321] = edited[321] | {"title": "Aaa first of its author"}
+    del pandoc_runs[:]
+    entries = render_bibliography(edited, fmt="text")
+    orders = [count for mode, count in pandoc_runs if mode == "order"]
+    assert orders and max(orders) <= citations.PIVOTS + 2 and len(orders) <= 3, pandoc_runs
+    assert entries == full_run(edited)
+    assert any(entry.startswith("Mikoyan, Anastas.") for entry in entries)
+
+
+def test_many_new_entries_are_placed_in_their_gaps_ties_included(pandoc_runs, monkeypatch):
+    monkeypatch.setattr(citations, "PIVOTS", 7)  # many gaps, several new entries in one
+    items = library_of(120)
+    render_bibliography(items[:100], fmt="text")
+    del pandoc_runs[:]
+    entries = render_bibliography(items, fmt="text")  # 20 new, some equal to known ones
+    assert all(count < 100 for mode, count in pandoc_runs if mode == "order"), pandoc_runs
+    assert entries == full_run(items)
+
+
+@pytest.mark.parametrize(
+    "style", [NOTE_STYLES[0], NOTE_STYLES[1], "apa", "modern-language-association"]
+)
+def test_a_new_selection_renders_on_every_core_as_pandoc_alone_would(
+    pandoc_runs, monkeypatch, style
+):
+    """One run per core, each rendering and sorting a part of the selection that should
+    sort before the next, and one small sort that checks the parts' bounds: no sort of the
+    whole selection. Whole context groups per part, so "2020a" (APA) and "———" (MLA,
+    Chicago 17th) come out as in one run."""
+    monkeypatch.setattr(citations, "SPLIT_FROM", 5)
+    monkeypatch.setattr(citations.os, "cpu_count", lambda: 3)
+    items = library_of(150)
+    entries = render_bibliography(items, style=style, fmt="text")
+    rendered = [count for mode, count in pandoc_runs if mode == "bibliography"]
+    checks = [count for mode, count in pandoc_runs if mode == "order"]
+    assert len(rendered) == 3 and sum(rendered) == 150 and checks == [4], pandoc_runs
+    assert entries == full_run(items, style)
+
+
+def test_parts_guessed_out_of_order_are_sorted_whole(pandoc_runs, monkeypatch):
+    monkeypatch.setattr(citations, "SPLIT_FROM", 5)
+    guess = citations._sort_guess
+
+    def backwards(item: dict) -> str:  # "z" first, then "y"…
+        return "".join(chr(0x2FFFF - ord(c)) for c in guess(item))
+
+    monkeypatch.setattr(citations, "_sort_guess", backwards)
+    items = library_of(60)
+    entries = render_bibliography(items, fmt="text")
+    assert [mode for mode, _ in pandoc_runs].count("order") == 2  # the check, then the sort
+    assert ("order", 60) in pandoc_runs
+    assert entries == full_run(items)
+
+
+@pytest.mark.parametrize("style", [*NOTE_STYLES, "apa", "modern-language-association"])
+def test_golden_bibliography_in_parts_matches_pandocs(monkeypatch, style):
+    monkeypatch.setattr(citations, "SPLIT_FROM", 1)
+    entries, _, _ = golden(style)
+    assert render_bibliography(SAMPLE, style=style, fmt="text") == entries
+
+
 def test_each_format_style_and_locale_is_cached_apart(pandoc_runs):
     render_bibliography([MEMO], fmt="text")
     render_bibliography([MEMO], fmt="html")

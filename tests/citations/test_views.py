@@ -195,14 +195,15 @@ def test_preview_shows_only_the_first_entries_of_a_long_bibliography(
     monkeypatch.setattr(export_views, "PREVIEW_LIMIT", 1)
     html = page(as_user(alice).get("/export/preview/", LIBRARY))
     assert "Showing the first 1 of 2 entries" in html
-    assert html.count('<div class="csl-entry">') == 1
+    assert html.count('<div class="csl-entry">') == 1  # the bibliography itself
 
 
 def test_preview_says_which_sources_the_style_leaves_out(as_user, alice, library, memo):
     make_source(library=library, title="Letter to a friend", csl_type="personal_communication")
     html = page(as_user(alice).get("/export/preview/", LIBRARY))
-    assert "1 source of this selection has no bibliography entry in this style" in html
-    assert html.count('<div class="csl-entry">') == 1
+    assert "1 source this style cites in notes only" in html  # named, with the reason
+    assert "letter to a friend" in html.casefold() and "personal communication" in html
+    assert html.count('<div class="csl-entry">') == 1  # the bibliography itself
     assert '<div class="csl-entry"></div>' not in html
 
 

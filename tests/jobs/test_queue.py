@@ -216,7 +216,7 @@ def test_text_import_job_checks_the_file_type_and_encoding_first(library, alice,
             IMPORT_TEXT,
             library=library,
             user=alice,
-            upload=upload(b"x", "scan.tiff"),
+            upload=upload(b"x", "letter.docx"),
             source=source,
         )
     assert caught.value.field == "file"

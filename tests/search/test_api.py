@@ -159,7 +159,7 @@ def test_page_shows_results_marked_and_facets(found, as_user, alice):
     html = response.content.decode()
     assert "<mark>treaty</mark>" in html
     assert "&lt;script&gt;" in html and "<script>x" not in html
-    assert 'aria-label="Remove the filter tag: theme:face"' in html
+    assert 'aria-label="Remove the filter Tagged theme:face"' in html
     assert "Treaty signed" in html  # the events facet
 
 

@@ -9,6 +9,7 @@ from django.utils.datastructures import MultiValueDict
 
 from search import postgres as search_pg
 from search.models import SearchEntry
+from search.plan import Plan
 from search.query import parse_params
 
 pytestmark = [
@@ -34,12 +35,16 @@ def test_a_word_with_another_stem_is_asked_for_both_ways():
     assert tsquery_text("Сталина") == "'сталина' | 'сталин'"
 
 
-def text(typed: str):
-    return parse_params(MultiValueDict({"q": [typed]})).text
+def text(typed: str) -> Plan:
+    """The query as the backend is handed it (its prefixes as the lexicon has them)."""
+    found = Plan(parse_params(MultiValueDict({"q": [typed]})).text, {}, None)
+    found.lexemes = search_pg.prefix_lexemes(found.text)
+    return found
 
 
 def window(typed: str, threshold: int) -> tuple[str, list]:
-    return search_pg.window(threshold, text(typed))
+    newest = SearchEntry.objects.order_by("-pk").values_list("pk", flat=True).first()
+    return search_pg.window(threshold, text(typed), newest or 0)
 
 
 BLOCK = search_pg.BLOCK

@@ -43,7 +43,14 @@ METADATA_FILES = [
     ("binary.bib", bytes(range(256)) * 32, "", "refused", "not UTF-8 text"),
     ("empty.ris", b"", "", "refused", "empty"),
     ("broken.bib", b"@book{key,\n title = {Unclosed\n", "bibtex", "failed", "cannot be read"),
-    ("broken.ris", b"TY  - BOOK\nTI  Missing dash\nxx\nER  -\n", "ris", "failed", "title"),
+    # A line without its dash is neither lost nor read into the line before: kept, and said.
+    (
+        "broken.ris",
+        b"TY  - BOOK\nTI  Missing dash\nxx\nER  -\n",
+        "ris",
+        "kept",
+        "without the RIS dash",
+    ),
 ]
 
 
@@ -112,6 +119,11 @@ def test_a_malformed_metadata_file_is_refused_or_reported_record_by_record(
         return
     assert response.status_code == 302
     run = ImportRun.objects.get()
+    if outcome == "kept":
+        assert run.counts() == {"created": 1, "duplicate": 0, "failed": 0}
+        assert words in run.outcomes[0]["message"]
+        assert "Missing dash" in Source.objects.get().note
+        return
     assert run.counts() == {"created": 0, "duplicate": 0, "failed": 1}
     assert words in run.outcomes[0]["message"]
     assert not Source.objects.exists()

@@ -79,6 +79,8 @@ SEGMENT_KINDS = {
     "invitations": "invitation",
     "members": "membership",
     "tokens": "token",
+    "pages": "page",
+    "originals": "original",
 }
 NAME_KINDS = {"slug": "library", "source_pk": "source", "text_pk": "text"}
 # Routes that show little without a query: read again with these ({slug} the library's,
@@ -167,6 +169,7 @@ def build_world(*, public: bool = False) -> World:
         "membership": list(library.memberships.filter(user__in=[alice, bob])),
     }
     objects |= _collab_objects(library, users)
+    objects |= _page_objects(text)
     if public:
         library.is_public = True
         library.save()
@@ -209,6 +212,26 @@ def _job_objects(library: Library, owner) -> dict[str, list[Any]]:
     except ImportError:
         return {}
     return {"job": [queue.enqueue(BACKUP, library=library, user=owner)]}
+
+
+def _page_objects(text) -> dict[str, list[Any]]:
+    """The text's pages: it came from a PDF of the same words (sources/pages/)."""
+    import io
+
+    from reportlab.pdfgen import canvas
+
+    from sources.importers import Original, extract_text
+    from sources.pages import layout, store
+
+    buffer = io.BytesIO()
+    pdf = canvas.Canvas(buffer)
+    pdf.drawString(72, 720, text.text)
+    pdf.showPage()
+    pdf.save()
+    original = Original(f"{SECRET}.pdf", buffer.getvalue())
+    extracted = extract_text(original.data, file_name=original.name)
+    store.keep(text, [original], layout.pdf_layout(original, extracted))
+    return {"page": list(text.pages.all()), "original": list(text.originals.all())}
 
 
 def _collab_objects(library: Library, users: dict[str, Any]) -> dict[str, list[Any]]:

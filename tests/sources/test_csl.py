@@ -47,13 +47,23 @@ CWIHP = {
     "identifiers": {"DOI": "10.5555/cwihp.110404", "wilson_center": "110404"},
     "abstract": "Roshchin reports Zhou's questions on the draft treaty.\n\nSecond paragraph.",
     "note": "Compare the Chinese record of the same meeting.",
+    "issued_literal": "",
+    "keywords": ["Sino-Soviet alliance", "collection:Cold War/Moscow"],
+    "variables": {"number": "12", "event-place": "Beijing", "submitted": "1950-01-03"},
 }
+PLAIN_NAME = {"suffix": "", "family_first": False}
 CWIHP_CREATORS = [
-    {"role": "author", "family": "Рощин", "given": "Николай Васильевич", "literal": ""},
-    {"role": "translator", "family": "Rozas", "given": "Danny", "literal": ""},
-    {"role": "recipient", "family": "", "given": "", "literal": "Ministry of Foreign Affairs"},
-    {"role": "editor", "family": "Westad", "given": "Odd Arne", "literal": ""},
-    {"role": "contributor", "family": "Zubok", "given": "Vladislav", "literal": ""},
+    {"role": "author", "family": "Рощин", "given": "Николай Васильевич", "literal": ""}
+    | PLAIN_NAME,
+    {"role": "translator", "family": "Rozas", "given": "Danny", "literal": ""} | PLAIN_NAME,
+    {"role": "recipient", "family": "", "given": "", "literal": "Ministry of Foreign Affairs"}
+    | PLAIN_NAME,
+    {"role": "editor", "family": "Westad", "given": "Odd Arne", "literal": ""} | PLAIN_NAME,
+    {"role": "contributor", "family": "Zubok", "given": "Vladislav", "literal": ""} | PLAIN_NAME,
+    {"role": "reviewed-author", "family": "King", "given": "Martin Luther", "literal": ""}
+    | {"suffix": "Jr.", "family_first": False},
+    {"role": "container-author", "family": "Mao", "given": "Zedong", "literal": ""}
+    | {"suffix": "", "family_first": True},
 ]
 MODEL_FIELDS = [*CWIHP, "citation_key"]
 
@@ -66,6 +76,7 @@ def creators_of(source: Source) -> list[dict]:
     ordered = sorted(source.creators.all(), key=lambda c: c.order)
     return [
         {"role": c.role, "family": c.family, "given": c.given, "literal": c.literal}
+        | {"suffix": c.suffix, "family_first": c.family_first}
         for c in ordered
     ]
 
@@ -146,13 +157,24 @@ def test_fields_map_to_csl_variables_and_the_rest_to_custom(cwihp):
     assert item["accessed"] == {"date-parts": [[2024, 3, 1]]}
     assert item["author"] == [{"family": "Рощин", "given": "Николай Васильевич"}]
     assert item["recipient"] == [{"literal": "Ministry of Foreign Affairs"}]
+    assert "genre" not in item  # the title says it: a note would print it twice (issue #20)
     assert item["custom"] == {
         "kind": "primary",
+        "genre": "Record of conversation",
         "original_language": "ru",
         "rights": "Translation © Wilson Center; for research use.",
         "identifiers": {"wilson_center": "110404"},
-        "edtf": {"issued": "1950-01-01?", "accessed": "2024-03-01"},
+        "edtf": {"issued": "1950-01-01?", "accessed": "2024-03-01", "submitted": "1950-01-03"},
     }
+    assert item["number"] == "12" and item["event-place"] == "Beijing"
+    assert item["submitted"] == {"date-parts": [[1950, 1, 3]]}
+    assert item["keyword"] == "Sino-Soviet alliance, collection:Cold War/Moscow"
+    assert item["container-author"] == [
+        {"family": "Mao", "given": "Zedong", "static-ordering": True, "literal": "Mao Zedong"}
+    ]
+    assert item["reviewed-author"] == [
+        {"family": "King", "given": "Martin Luther", "suffix": "Jr."}
+    ]
 
 
 def test_round_trip_reproduces_every_field_and_creator(cwihp):
@@ -218,13 +240,14 @@ def test_edtf_becomes_a_csl_date(edtf, csl):
     [
         ({"date-parts": [[1949, 12, 16]]}, "1949-12-16"),
         ({"date-parts": [["1950", 1, 1]]}, "1950-01-01"),  # Zotero writes the year as text
-        ({"date-parts": [[1950, 1]], "circa": True}, "1950-01?"),
+        ({"date-parts": [[1950, 1]], "circa": True}, "1950-01~"),  # CSL's circa: approximate
         ({"date-parts": [[1958], [1962]]}, "1958/1962"),
         ({"date-parts": [[1950]], "season": "Winter"}, "1950-24"),
-        ({"date-parts": [["1950"]], "season": "ca."}, "1950?"),  # Zotero's "ca. 1950"
+        ({"date-parts": [["1950"]], "season": "ca."}, "1950~"),  # Zotero's "ca. 1950"
         ({"date-parts": [[1950, 14]]}, "1950-22"),  # citeproc-js season as a month
         ({"raw": "16 December 1949"}, "1949-12-16"),
-        ({"literal": "ca. 1950"}, "1950?"),
+        ({"literal": "ca. 1950"}, "1950~"),
+        ({"date-parts": [[-44, 3, 15]]}, "-0043-03-15"),  # 44 BC: EDTF counts a year 0
         ({"raw": "1960-07~"}, "1960-07~"),
         ("1949-12-16", "1949-12-16"),
         ({}, ""),
@@ -234,14 +257,16 @@ def test_csl_date_becomes_edtf(csl, edtf):
     assert csl_date_to_edtf(csl) == edtf
 
 
-def test_unreadable_dates_come_back_for_validation_to_reject():
+def test_unreadable_dates_are_kept_as_written_beside_an_empty_edtf():
     assert loose_edtf("the winter after the treaty") == "the winter after the treaty"
-    assert csl_to_fields({"type": "book", "issued": {"raw": "1950-13"}})[0]["issued"] == "1950-13"
+    fields = csl_to_fields({"type": "book", "issued": {"raw": "1950-13"}})[0]
+    assert (fields["issued"], fields["issued_literal"]) == ("", "1950-13")
 
 
-def test_unknown_csl_types_become_documents_and_aliases_map():
-    assert csl_to_fields({"type": "motion_picture"})[0]["csl_type"] == "document"
-    assert csl_to_fields({"type": "post-weblog"})[0]["csl_type"] == "webpage"
+def test_every_csl_type_is_kept_and_unknown_types_become_documents():
+    for csl_type in SCHEMA["items"]["properties"]["type"]["enum"]:
+        assert csl_to_fields({"type": csl_type})[0]["csl_type"] == csl_type
+    assert csl_to_fields({"type": "film"})[0]["csl_type"] == "document"
     assert csl_to_fields({})[0]["csl_type"] == "document"
 
 
@@ -264,12 +289,16 @@ def test_names_keep_particles_suffixes_and_literals():
             "collection-editor": [{"family": "Westad", "given": "Odd Arne"}],
         }
     )
+    plain = {"suffix": "", "family_first": False}
     assert creators == [
-        {"role": "author", "family": "de Gaulle", "given": "Charles", "literal": ""},
-        {"role": "author", "family": "King", "given": "Martin Luther, Jr.", "literal": ""},
-        {"role": "author", "family": "", "given": "", "literal": "Central Committee of the CPSU"},
-        {"role": "author", "family": "", "given": "", "literal": "Sukarno"},
-        {"role": "contributor", "family": "Westad", "given": "Odd Arne", "literal": ""},
+        {"role": "author", "family": "de Gaulle", "given": "Charles", "literal": ""} | plain,
+        {"role": "author", "family": "King", "given": "Martin Luther", "literal": ""}
+        | {"suffix": "Jr.", "family_first": False},
+        {"role": "author", "family": "", "given": "", "literal": "Central Committee of the CPSU"}
+        | plain,
+        {"role": "author", "family": "", "given": "", "literal": "Sukarno"} | plain,
+        {"role": "collection-editor", "family": "Westad", "given": "Odd Arne", "literal": ""}
+        | plain,
     ]
 
 

@@ -222,7 +222,8 @@ def test_unsupported_file_type_lists_the_accepted_ones():
     assert error.field == "file"
     assert error.message == (
         "record.docx is not a file type we can read. Upload plain text (.txt), "
-        "HTML (.html, .htm), Markdown (.md) or PDF (.pdf)."
+        "HTML (.html, .htm), Markdown (.md), PDF (.pdf) "
+        "or scanned pages (.tif, .tiff, .jpg, .jpeg, .png)."
     )
 
 

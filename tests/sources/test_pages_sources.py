@@ -53,10 +53,11 @@ def test_source_page_shows_metadata_with_human_labels(as_user, vera, record):
         "Kathryn Weathersby",
         "<dt>Recipient</dt>",
         "<dt>Original language</dt>",
-        "Russian (ru)",
+        "<dd>Russian</dd>",
         "wilson_center",
         "110404",
-        "1950-01-01~",
+        '<time datetime="1950-01-01" title="EDTF: 1950-01-01~" data-edtf="1950-01-01~">'
+        "1 January 1950 (approximate)</time>",
         "<code>roshchin1950record</code>",
         'href="https://digitalarchive.wilsoncenter.org/document/110404"',
     ):
@@ -268,7 +269,7 @@ def test_create_form_groups_fields_and_labels_every_input(as_user, alice, librar
         ({"identifiers": "DOI 10.1000/182"}, "identifiers", "Line 1"),
         ({"identifiers": "a: 1\n\nnote without colon"}, "identifiers", "Line 3"),
         ({"identifiers": "a: 1\na: 2"}, "identifiers", "given twice"),
-        ({"title": ""}, "title", "required"),
+        ({"title": "x" * 1001}, "title", "at most 1000"),  # empty is allowed: untitled letters
         ({"language": "Russian language"}, "language", "BCP 47"),
         ({"url": "javascript:alert(1)"}, "url", "valid URL"),
         ({"csl_type": "novel"}, "csl_type", "valid choice"),
@@ -380,3 +381,22 @@ def test_editor_deletes_a_source_by_post(as_user, bob, source, library):
     assert response["Location"] == library.get_absolute_url()
     assert not Source.objects.filter(pk=source.pk).exists()
     assert not SourceText.objects.filter(source_id=source.pk).exists()
+
+
+def test_family_first_names_read_family_first_on_the_pages(as_user, vera, library):
+    """Zhou Enlai entered as family/given once read "Enlai Zhou" (issue #20); the pages show
+    names through `Creator.display_name` / `natural_name`, which keep the order written."""
+    source = make_source(
+        library=library,
+        title="Conversation with Zhou Enlai",
+        creators=[
+            {"family": "Zhou", "given": "Enlai", "family_first": True},
+            {"role": "recipient", "family": "Roshchin", "given": "N. V."},
+        ],
+    )
+    client = as_user(vera)
+    detail = client.get(reverse("source-detail", args=[source.pk])).content.decode()
+    listed = client.get(reverse("library-detail", args=[library.slug])).content.decode()
+    assert "<dd>Zhou Enlai</dd>" in detail and "Enlai Zhou" not in detail
+    assert "Zhou Enlai; Roshchin, N. V. (to)" in listed
+    assert "Zhou, Enlai" not in listed

@@ -115,7 +115,7 @@ ITEMS = [
         "author": [{"family": "Roshchin", "given": "N. V."}],
         "issued": {"date-parts": [[1950, 1, 1]]},
     },
-    {"id": "broken", "type": "book", "title": "Broken record", "author": "not a list"},
+    "not a record: a string where an item belongs",  # one field never fails a record
 ]
 
 
