@@ -62,7 +62,7 @@ from annotations.serializers import (
 from annotations.writes import DeletedMeanwhile, create_annotation
 from core.api import BoundedLimitOffsetPagination, django_errors_as_400, validated_query
 from core.versioning import not_modified, require_if_match
-from sources.access import role_in_library
+from sources.access import read_text_for_user, role_in_library
 from sources.models import WRITE_ROLES, Library, SourceText
 from sources.serializers import library_lookup
 
@@ -292,12 +292,29 @@ class AnnotationViewSet(WritesInATransaction, viewsets.GenericViewSet):
                 bool,
                 description="Also delete the evidence this highlight gives to claims "
                 "(without it, deleting a highlight that is evidence answers 409).",
-            )
+            ),
+            OpenApiParameter(
+                "with_replies",
+                bool,
+                description="Also delete the replies others wrote to it (without it, "
+                "deleting an annotation others answered answers 409).",
+            ),
         ]
     )
     def destroy(self, request: Request, pk: int) -> Response:
         annotation = self.fetch(pk, write=True)
         require_current_annotation(request, annotation)
+        answered = annotation.replies_by_others()
+        if answered and request.query_params.get("with_replies") not in ("1", "true"):
+            noun = "reply" if answered == 1 else "replies"
+            return Response(
+                {
+                    "detail": f"{answered} {noun} by others answer this annotation: deleting "
+                    "it deletes them. Delete it with its replies, or keep it.",
+                    "replies": answered,
+                },
+                status=status.HTTP_409_CONFLICT,
+            )
         claims = annotation.evidence.count()
         if claims and request.query_params.get("with_evidence") not in ("1", "true"):
             noun = "claim" if claims == 1 else "claims"
@@ -356,8 +373,13 @@ class AnnotationViewSet(WritesInATransaction, viewsets.GenericViewSet):
         if w3c.looks_like_w3c(request.data):
             with django_errors_as_400():
                 parsed = w3c.parse_annotation(request.data)
+            if parsed.reply_iri is not None:
+                return self.reply_fields(parsed, request)
             text = text_for_target(parsed, request)
             require_annotate(text, request.user)
+            if parsed.region is not None:
+                return {"text": text, "page": parsed.page, "region": parsed.region,
+                        **parsed.fields()}  # fmt: skip
             with django_errors_as_400():
                 spot = w3c.place(text, parsed)
             return {"text": text, "start": spot.start, "end": spot.end, **parsed.fields()}
@@ -367,15 +389,28 @@ class AnnotationViewSet(WritesInATransaction, viewsets.GenericViewSet):
         require_annotate(fields["text"], request.user)
         return fields
 
+    def reply_fields(self, parsed: w3c.Parsed, request: Request) -> dict[str, Any]:
+        """A W3C reply: its target is an annotation on this server the user can see."""
+        pk = w3c.resolve_annotation_iri(parsed.reply_iri, request)
+        parent = None if pk is None else annotations_for(request.user).filter(pk=pk).first()
+        if parent is None:
+            raise DRFValidationError(
+                {"target": ["A reply's target must be an annotation on this server you can see."]}
+            )
+        text = read_text_for_user(request.user, parent.text_id)
+        require_annotate(text, request.user)
+        return {"text": text, "reply_to": parent, **parsed.fields()}
+
     def changes(self, request: Request, annotation: Annotation, *, partial: bool) -> dict:
         """The validated edit. A W3C body is always a whole annotation (protocol §6.2)."""
         if w3c.looks_like_w3c(request.data):
             with django_errors_as_400():
                 parsed = w3c.parse_annotation(request.data)
-                if parsed.source_iri is not None:
-                    target = w3c.resolve_text_iri(parsed.source_iri, request)
-                    if target != (annotation.text.source_id, annotation.text.revision):
-                        raise w3c.stays_on_revision()
+                w3c.same_target(annotation, parsed, request)
+                if annotation.kind == "region":
+                    return {"region": parsed.region, **parsed.fields()}
+                if annotation.kind == "reply":
+                    return parsed.fields()
                 spot = w3c.place(annotation.text, parsed)
             return {"start": spot.start, "end": spot.end, **parsed.fields()}
         body = AnnotationWriteSerializer(

@@ -294,7 +294,27 @@ class AnnotationQuerySet(models.QuerySet):
 # What `full_clean` need not look up again: the text, its library and the creator are the
 # instances just read (each a query to re-check), and `check_anchor` enforces the one
 # constraint (end > start) without a query; the database enforces both as well.
-KNOWN_RELATIONS = ["tags", "text", "library", "creator"]
+KNOWN_RELATIONS = ["tags", "text", "library", "creator", "reply_to"]
+
+REGION_KEYS = ("x", "y", "w", "h")
+
+
+def checked_region(region: object) -> dict[str, float]:
+    """{"x", "y", "w", "h"} in percent of the page, inside it and not empty; ValidationError
+    on `region` otherwise. Numbers are kept to three decimals (a thousandth of a percent)."""
+    if not isinstance(region, dict) or set(region) != set(REGION_KEYS):
+        raise ValidationError({"region": 'Give {"x", "y", "w", "h"} in percent of the page.'})
+    values = {}
+    for key in REGION_KEYS:
+        value = region[key]
+        if isinstance(value, bool) or not isinstance(value, int | float) or value != value:
+            raise ValidationError({"region": f"{key} must be a number (percent of the page)."})
+        values[key] = round(float(value), 3)
+    if not (0 <= values["x"] < 100 and 0 <= values["y"] < 100):
+        raise ValidationError({"region": "x and y must be at least 0 and below 100."})
+    if not (0 < values["w"] <= 100 - values["x"] and 0 < values["h"] <= 100 - values["y"]):
+        raise ValidationError({"region": "w and h must be above 0 and keep it on the page."})
+    return values
 
 
 # Named, so that a new annotation's one history record can be written after its tags are set.
@@ -302,7 +322,16 @@ ANNOTATION_HISTORY = HistoricalRecords(excluded_fields=["modified"], m2m_fields=
 
 
 class Annotation(models.Model):
-    """A highlight (maybe with a comment and tags) on one revision of a source's text."""
+    """A highlight (maybe with a comment and tags) on one revision of a source's text.
+
+    What it is on (docs/decisions/0010-regions-and-replies.md), one of:
+    - a passage: the code points start–end of the text (`exact` is the quote);
+    - a region of a page: `page` (the revision's page index) and `region`, a rectangle in
+      percent of the page ({"x", "y", "w", "h"}); start = end = where the page's text
+      begins, so that it sorts with the page, and `exact` is empty;
+    - another annotation: `reply_to`, a reply in that annotation's thread, on its text;
+      start = end = its start, `exact` empty.
+    """
 
     library = models.ForeignKey(
         Library,
@@ -319,7 +348,26 @@ class Annotation(models.Model):
     )
     start = models.PositiveIntegerField(help_text="First code point of the quote.")
     end = models.PositiveIntegerField(help_text="Code point after the quote.")
-    exact = models.TextField(help_text="The quoted passage, text[start:end].")
+    exact = models.TextField(
+        blank=True, help_text="The quoted passage, text[start:end]; empty on a region or reply."
+    )
+    page = models.PositiveIntegerField(
+        null=True, blank=True, help_text="A region's page: the index of the revision's page."
+    )
+    region = models.JSONField(
+        null=True,
+        blank=True,
+        help_text='A region of the page, in percent of its width and height: {"x": 12.5, '
+        '"y": 40, "w": 30, "h": 10.25} from its top-left corner.',
+    )
+    reply_to = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="replies",
+        help_text="The annotation this one answers (a reply in its thread).",
+    )
     prefix = models.CharField(max_length=64, blank=True)
     suffix = models.CharField(max_length=64, blank=True)
     state = models.CharField(
@@ -355,7 +403,13 @@ class Annotation(models.Model):
         # orderings and join sources_source into every unsliced query.
         ordering = ["text_id", "start", "end", "pk"]
         constraints = [
-            models.CheckConstraint(condition=Q(end__gt=F("start")), name="annotation_not_empty")
+            # A passage holds at least one code point; a region or a reply none.
+            models.CheckConstraint(
+                condition=Q(end__gt=F("start"), region__isnull=True, reply_to__isnull=True)
+                | Q(end=F("start"), page__isnull=False, region__isnull=False, reply_to__isnull=True)
+                | Q(end=F("start"), region__isnull=True, reply_to__isnull=False),
+                name="annotation_is_on_one_thing",
+            ),
         ]
         indexes = [
             # A text's annotations in document order (`ordering`), so that a page of them
@@ -366,6 +420,10 @@ class Annotation(models.Model):
         ]
 
     def __str__(self) -> str:
+        if self.kind == "region":
+            return f"a region of page {self.page} ({self.text_id})"
+        if self.kind == "reply":
+            return f"a reply to {self.reply_to_id}"
         quote = self.exact if len(self.exact) <= 60 else self.exact[:59] + "…"
         return f"“{quote}” ({self.text_id}:{self.start}–{self.end})"
 
@@ -382,10 +440,24 @@ class Annotation(models.Model):
         if self.text_id and self.library_id and self.text.source.library_id != self.library_id:
             raise ValidationError({"text": "The text belongs to another library."})
 
+    @property
+    def kind(self) -> str:
+        """ "passage", "region" or "reply": what the annotation is on."""
+        if self.reply_to_id is not None:
+            return "reply"
+        return "region" if self.region is not None else "passage"
+
     def check_anchor(self) -> None:
-        """The invariant: 0 ≤ start < end ≤ len(text) and text[start:end] == exact."""
+        """The invariant: 0 ≤ start < end ≤ len(text) and text[start:end] == exact; for a
+        region, a page of the text and a rectangle inside it."""
         if self.text_id is None or self.start is None or self.end is None:
             return  # clean_fields() names the missing field
+        if self.kind != "passage":
+            if self.kind == "region":
+                self.region = checked_region(self.region)
+            if self.start != self.end or self.exact:
+                raise ValidationError({"start": "A region or a reply quotes no passage."})
+            return
         length = len(self.text.text)
         if not 0 <= self.start < length:
             raise ValidationError({"start": f"start must be at least 0 and below {length}."})
@@ -401,6 +473,58 @@ class Annotation(models.Model):
         self.exact = self.text.text[start:end] if exact is None else exact
         self.check_anchor()
         _, self.prefix, self.suffix = quote_selector(self.text.text, start, end)
+
+    def set_region(self, page: int, region: object) -> None:
+        """Place the annotation on a rectangle of the text's page `page`."""
+        from sources.pages.models import Page  # a page is the pages package's
+
+        found = Page.objects.filter(text_id=self.text_id, index=page).only("start").first()
+        if found is None:
+            count = Page.objects.filter(text_id=self.text_id).count()
+            shown = (
+                f"it has {count} page{'s' if count != 1 else ''}" if count else "it has no pages"
+            )
+            raise ValidationError({"page": f"No page {page} in this revision ({shown})."})
+        self.page, self.region = page, checked_region(region)
+        self.start = self.end = found.start
+        self.exact = self.prefix = self.suffix = ""
+
+    def answer(self, parent: Annotation) -> None:
+        """Make this annotation a reply in `parent`'s thread, on its text."""
+        if parent.text_id != self.text_id:
+            raise ValidationError({"reply_to": "A reply is on the text of what it answers."})
+        self.reply_to = parent
+        self.start = self.end = parent.start
+        self.exact = self.prefix = self.suffix = ""
+        if parent.visibility == Visibility.PRIVATE:
+            self.visibility = Visibility.PRIVATE  # a private thread stays private
+
+    def check_thread_visibility(self, visibility: str) -> None:
+        """A reply in a private thread stays private; an annotation others have answered
+        stays visible to them (going private would hide what their replies answer)."""
+        private_thread = (
+            self.reply_to_id is not None and self.reply_to.visibility == Visibility.PRIVATE
+        )
+        if visibility == Visibility.LIBRARY and private_thread:
+            raise ValidationError({"visibility": "A reply in a private thread stays private."})
+        if visibility == Visibility.PRIVATE and (others := self.replies_by_others()):
+            noun = "reply" if others == 1 else "replies"
+            raise ValidationError(
+                {"visibility": f"{others} {noun} by others answer it: it stays visible to them."}
+            )
+
+    def replies_by_others(self) -> int:
+        """How many annotations of other people answer this one, in its whole thread."""
+        if self.pk is None:
+            return 0
+        thread, frontier = [], [self.pk]
+        while frontier and len(thread) < 10_000:  # a thread is bounded by what was written
+            replies = list(
+                Annotation.objects.filter(reply_to__in=frontier).values_list("pk", "creator_id")
+            )
+            thread += replies
+            frontier = [pk for pk, _ in replies]
+        return sum(1 for _, creator in thread if creator != self.creator_id)
 
     def set_comment(self, raw: str) -> None:
         """Store the Markdown as written and its sanitised HTML (rendered on write)."""
@@ -463,7 +587,11 @@ class Annotation(models.Model):
         new_visibility = changes.get("visibility", self.visibility)
         if new_visibility != self.visibility and user.pk != self.creator_id:
             raise PermissionDenied("Only its creator can change who sees an annotation.")
+        if new_visibility != self.visibility:
+            self.check_thread_visibility(new_visibility)
         keeps_default = self.motivation == self.default_motivation()
+        if "region" in changes:
+            self.region = checked_region(changes["region"])
         if {"start", "end", "exact"} & changes.keys():
             start, end = changes.get("start", self.start), changes.get("end", self.end)
             self.set_anchor(start, end, exact=changes.get("exact"))
@@ -481,6 +609,8 @@ class Annotation(models.Model):
                 self.set_tags(changes["tags"])
 
     def default_motivation(self) -> str:
+        if self.reply_to_id is not None:
+            return Motivation.REPLYING
         return Motivation.COMMENTING if self.comment_raw.strip() else Motivation.HIGHLIGHTING
 
     @property

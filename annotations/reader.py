@@ -30,8 +30,8 @@ def represent(request: HttpRequest, annotations: QuerySet[Annotation]) -> list[d
 
 ROW_FIELDS = (
     "id", "text_id", "text__source_id", "text__revision", "start", "end", "exact", "prefix",
-    "suffix", "state", "anchor_score", "comment_raw", "comment_html", "motivation",
-    "visibility", "version", "created", "modified", "creator_id", "creator__username",
+    "suffix", "page", "region", "reply_to_id", "state", "anchor_score", "comment_raw",
+    "comment_html", "motivation", "visibility", "version", "created", "modified", "creator_id", "creator__username",
 )  # fmt: skip
 _timestamp = DateTimeField().to_representation
 
@@ -58,7 +58,10 @@ def plain(row: dict[str, Any], tags: list[str], can_edit: bool) -> dict[str, Any
         "source": row["text__source_id"],
         "text": row["text_id"],
         "revision": row["text__revision"],
-        **{key: row[key] for key in ("start", "end", "exact", "prefix", "suffix", "state")},
+        **{key: row[key] for key in ("start", "end", "exact", "prefix", "suffix", "page")},
+        "region": row["region"],
+        "reply_to": row["reply_to_id"],
+        "state": row["state"],
         "anchor_score": row["anchor_score"],
         "comment": row["comment_raw"],
         "comment_html": row["comment_html"],

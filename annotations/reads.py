@@ -44,9 +44,9 @@ if TYPE_CHECKING:
 COLUMN_FILTERS = ("state", "motivation", "visibility")
 SCOPES = ("text", "source")
 ROW_FIELDS = (
-    "id", "text", "start", "end", "exact", "prefix", "suffix", "state", "anchor_score",
-    "comment_raw", "comment_html", "motivation", "visibility", "creator", "created",
-    "modified", "version",
+    "id", "text", "start", "end", "exact", "prefix", "suffix", "page", "region", "reply_to",
+    "state", "anchor_score", "comment_raw", "comment_html", "motivation", "visibility",
+    "creator", "created", "modified", "version",
 )  # fmt: skip
 
 
@@ -112,9 +112,9 @@ def _stamper() -> Callable[[Any], Any]:
 def _represent(
     row: tuple, tags: list[str], user: AnyUser, url: str, convert: Any, stamp: Callable
 ) -> dict:
-    (pk, text_id, start, end, exact, prefix, suffix, state, score, comment, comment_html,
-     motivation, visibility, creator_id, created, modified, version,
-     slug, source_id, revision, username, role, _) = row  # fmt: skip
+    (pk, text_id, start, end, exact, prefix, suffix, page_index, region, reply_to, state,
+     score, comment, comment_html, motivation, visibility, creator_id, created, modified,
+     version, slug, source_id, revision, username, role, _) = row  # fmt: skip
     return {
         "id": pk,
         "url": url.format(pk),
@@ -127,6 +127,10 @@ def _represent(
         "exact": exact,
         "prefix": prefix,
         "suffix": suffix,
+        "page": page_index,
+        # A JSON column: text on SQLite, and on PostgreSQL as Django's loader leaves it.
+        "region": region if region is None or isinstance(region, dict) else json.loads(region),
+        "reply_to": reply_to,
         "state": state,
         "anchor_score": float(score),
         "comment": comment,

@@ -45,6 +45,7 @@ def carry_over(new_revision: SourceText) -> dict[str, int]:
     for text_id, group in _to_carry_over(new_revision).items():
         old_text = SourceText.objects.only("text").get(pk=text_id).text
         changed += _reanchor_group(old_text, new_revision, group, counts)
+    changed += _follow_threads([a for a in changed if a.text_id == new_revision.pk])
     _write(changed)
     Annotation.history.bulk_history_create(
         changed,
@@ -68,13 +69,34 @@ def _to_carry_over(new_revision: SourceText) -> dict[int, list[Annotation]]:
     previous = older.order_by("-revision").only("id").first()
     if previous is None:
         return {}
-    candidates = Annotation.objects.filter(text__in=older).filter(
-        Q(text=previous) | Q(state=AnchorState.ORPHANED)
-    )
+    # Passages only: a region stays on the pages it was drawn on (a new revision may have
+    # none), and replies follow what they answer (`_follow_threads`).
+    candidates = Annotation.objects.filter(
+        text__in=older, region__isnull=True, reply_to__isnull=True
+    ).filter(Q(text=previous) | Q(state=AnchorState.ORPHANED))
     by_text: dict[int, list[Annotation]] = defaultdict(list)
     for annotation in candidates.order_by("pk"):
         by_text[annotation.text_id].append(annotation)
     return by_text
+
+
+def _follow_threads(moved: list[Annotation]) -> list[Annotation]:
+    """The replies (at any depth) to annotations that moved, moved with them: on the same
+    text, at their root's place."""
+    followed: list[Annotation] = []
+    now = timezone.now()
+    parents = {a.pk: a for a in moved}
+    while parents:
+        replies = list(Annotation.objects.filter(reply_to__in=list(parents)).order_by("pk"))
+        for reply in replies:
+            parent = parents[reply.reply_to_id]
+            reply.text_id, reply.start, reply.end = parent.text_id, parent.start, parent.start
+            reply.state, reply.anchor_score = parent.state, parent.anchor_score
+            reply.version += 1
+            reply.modified = now
+        followed += replies
+        parents = {r.pk: r for r in replies}
+    return followed
 
 
 def _write(annotations: list[Annotation]) -> None:
@@ -143,6 +165,8 @@ def reattach(
 ) -> Annotation:
     """Attach an annotation to the passage a person selected on a revision of its source:
     it is anchored again, whatever its state was. ValidationError names the field."""
+    if annotation.kind != "passage":
+        raise ValidationError({"start": "Only a highlighted passage is re-attached."})
     if new_revision.source_id != annotation.text.source_id:
         raise ValidationError({"text": "Re-attach to a revision of the same source."})
     annotation.text = new_revision
@@ -150,6 +174,9 @@ def reattach(
     annotation.state, annotation.anchor_score = AnchorState.ANCHORED, 1.0
     annotation._history_user = user
     annotation._change_reason = f"re-attached on revision {new_revision.revision}"
-    annotation.full_clean(exclude=["tags"])
+    annotation.full_clean(exclude=["tags", "reply_to"])
     annotation.save()
+    if replies := _follow_threads([annotation]):
+        _write(replies)
+        annotations_moved.send(sender=Annotation, ids=[a.pk for a in replies])
     return annotation

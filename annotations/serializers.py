@@ -12,6 +12,7 @@ from typing import Any
 from rest_framework import serializers
 from rest_framework.reverse import reverse
 
+from annotations.access import annotations_for
 from annotations.models import (
     COMMENT_MAX_CHARS,
     TAG_MAX_CHARS,
@@ -49,7 +50,8 @@ class AnnotationSerializer(serializers.ModelSerializer):
         model = Annotation
         fields = [
             "id", "url", "library", "source", "text", "revision", "start", "end", "exact",
-            "prefix", "suffix", "state", "anchor_score", "comment", "comment_html",
+            "prefix", "suffix", "page", "region", "reply_to", "state", "anchor_score",
+            "comment", "comment_html",
             "motivation", "visibility", "tags", "creator", "created", "modified", "version",
             "etag", "can_edit",
         ]  # fmt: skip
@@ -71,6 +73,9 @@ class AnnotationSerializer(serializers.ModelSerializer):
             "exact": obj.exact,
             "prefix": obj.prefix,
             "suffix": obj.suffix,
+            "page": obj.page,
+            "region": obj.region,
+            "reply_to": obj.reply_to_id,
             "state": str(obj.state),
             "anchor_score": float(obj.anchor_score),
             "comment": obj.comment_raw,
@@ -141,13 +146,17 @@ _WHOLE_NUMBER = re.compile(r"\s*[-+]?\d+\s*")
 
 
 class AnnotationWriteSerializer(serializers.Serializer):
-    """What a client sends in plain JSON. `exact`, when given, must equal the text between
-    start and end: proof that the client annotated the same revision."""
+    """What a client sends in plain JSON: a passage (start, end; `exact`, when given, must
+    equal the text between them: proof that the client annotated the same revision), a
+    region of a page (page, region) or a reply (reply_to; the text is the answered one's)."""
 
-    text = AnnotatableTextField(queryset=SourceText.objects.none())
-    start = BoundedIntegerField(min_value=0)
-    end = BoundedIntegerField(min_value=1)
+    text = AnnotatableTextField(queryset=SourceText.objects.none(), required=False)
+    start = BoundedIntegerField(min_value=0, required=False)
+    end = BoundedIntegerField(min_value=1, required=False)
     exact = serializers.CharField(required=False, trim_whitespace=False)
+    page = BoundedIntegerField(min_value=0, required=False)
+    region = serializers.JSONField(required=False)
+    reply_to = IdField(required=False)
     comment = serializers.CharField(
         required=False, allow_blank=True, trim_whitespace=False, max_length=COMMENT_MAX_CHARS
     )
@@ -172,10 +181,38 @@ class AnnotationWriteSerializer(serializers.Serializer):
         return text
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if self.instance is None:
+            attrs = self._validate_target(attrs)
+        elif {"page", "reply_to"} & attrs.keys():
+            field = "page" if "page" in attrs else "reply_to"
+            raise serializers.ValidationError({field: "What an annotation is on stays."})
+        elif self.instance.kind != "passage" and {"start", "end", "exact"} & attrs.keys():
+            raise serializers.ValidationError({"start": "A region or a reply has no passage."})
+        elif self.instance.kind != "region" and "region" in attrs:
+            raise serializers.ValidationError({"region": "Only a region annotation has one."})
         start = attrs.get("start", getattr(self.instance, "start", None))
         end = attrs.get("end", getattr(self.instance, "end", None))
-        if start is not None and end is not None and start >= end:
+        moved = "start" in attrs or "end" in attrs
+        if moved and start is not None and end is not None and start >= end:
             raise serializers.ValidationError({"end": "end must be greater than start."})
+        return attrs
+
+    def _validate_target(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        """A new annotation is on one thing; a reply's text is the answered annotation's."""
+        if "reply_to" not in attrs:
+            if "text" not in attrs:
+                raise serializers.ValidationError({"text": "This field is required."})
+            return attrs
+        user = self.context["request"].user
+        parent = annotations_for(user).filter(pk=attrs["reply_to"]).first()
+        if parent is None:
+            raise serializers.ValidationError(
+                {"reply_to": f"No annotation {attrs['reply_to']} that you can see."}
+            )
+        if "text" in attrs and attrs["text"].pk != parent.text_id:
+            raise serializers.ValidationError({"text": "A reply is on the text it answers."})
+        attrs["text"] = attrs.get("text") or read_text_for_user(user, parent.text_id)
+        attrs["reply_to"] = parent
         return attrs
 
 

@@ -9,6 +9,7 @@ export sends; `import_annotations` anchors a batch by its quotes (Hypothesis exp
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode, urlsplit
@@ -41,6 +42,11 @@ PREFER_MINIMAL = "http://www.w3.org/ns/ldp#PreferMinimalContainer"
 MAX_IMPORT_ITEMS = 5000
 MAX_SELECTORS = 20
 MAX_BODIES = 100
+# A region: the page as a PDF fragment (RFC 3778, pages from 1), refined by the rectangle as
+# a media fragment in percent of the page (Media Fragments URI 1.0, §4.2.2).
+PDF_FRAGMENT = "http://tools.ietf.org/rfc/rfc3778"
+MEDIA_FRAGMENT = "http://www.w3.org/TR/media-frags/"
+_XYWH = re.compile(r"xywh=percent:([0-9.]+),([0-9.]+),([0-9.]+),([0-9.]+)")
 
 # --- presenting -----------------------------------------------------------------------
 
@@ -111,7 +117,26 @@ def _bodies(annotation: Annotation) -> list[dict[str, Any]]:
     return bodies
 
 
-def _target(annotation: Annotation, request: AnyRequest) -> dict[str, Any]:
+def _target(annotation: Annotation, request: AnyRequest) -> dict[str, Any] | str:
+    if annotation.kind == "reply":  # the annotation answered (model §3.1: motivation replying)
+        return absolute(request, reverse("api-annotation-detail", args=[annotation.reply_to_id]))
+    if annotation.kind == "region":
+        r = annotation.region
+        xywh = ",".join(f"{r[key]:g}" for key in ("x", "y", "w", "h"))
+        return {
+            "type": "SpecificResource",
+            "source": text_iri(request, annotation.text),
+            "selector": {
+                "type": "FragmentSelector",
+                "conformsTo": PDF_FRAGMENT,
+                "value": f"page={annotation.page + 1}",
+                "refinedBy": {
+                    "type": "FragmentSelector",
+                    "conformsTo": MEDIA_FRAGMENT,
+                    "value": f"xywh=percent:{xywh}",
+                },
+            },
+        }
     quote = {"type": "TextQuoteSelector", "exact": annotation.exact}
     if annotation.prefix:
         quote["prefix"] = annotation.prefix
@@ -212,6 +237,9 @@ class Parsed:
     comment: str = ""
     tags: list[str] = field(default_factory=list)
     motivation: str = ""
+    page: int | None = None  # a region's page (from 0) and rectangle (percent)
+    region: dict[str, float] | None = None
+    reply_iri: str | None = None  # the annotation a reply answers
 
     def fields(self) -> dict[str, Any]:
         return {"comment": self.comment, "tags": self.tags, "motivation": self.motivation}
@@ -263,7 +291,16 @@ def _motivation(value: Any) -> str:
 
 
 def _read_target(target: Any, parsed: Parsed) -> None:
-    candidates = [t for t in _as_list(target) if isinstance(t, dict) and t.get("selector")]
+    targets = _as_list(target)
+    # A reply (model §3.1): its target is the annotation answered, by IRI, with motivation
+    # "replying" (a bare IRI is taken as one too).
+    first = targets[0] if len(targets) == 1 else None
+    if isinstance(first, str) or (isinstance(first, dict) and parsed.motivation == "replying"):
+        iri = first if isinstance(first, str) else first.get("id")
+        if isinstance(iri, str) and not (isinstance(first, dict) and first.get("selector")):
+            parsed.reply_iri = iri
+            return
+    candidates = [t for t in targets if isinstance(t, dict) and t.get("selector")]
     if not candidates:
         raise ValidationError(
             {"target": "Give a target with a TextQuoteSelector or a TextPositionSelector."}
@@ -277,6 +314,10 @@ def _read_target(target: Any, parsed: Parsed) -> None:
     for selector in selectors:
         if isinstance(selector, dict):
             _read_selector(selector, parsed)
+    if parsed.region is not None:
+        if parsed.position is not None or parsed.quote is not None:
+            raise ValidationError({"target": "A target is a passage or a region, not both."})
+        return
     if parsed.position is None and parsed.quote is None:
         raise ValidationError(
             {"target": "The target needs a TextQuoteSelector or a TextPositionSelector."}
@@ -298,6 +339,30 @@ def _read_selector(selector: dict, parsed: Parsed) -> None:
         if not isinstance(prefix, str) or not isinstance(suffix, str):
             raise ValidationError({"target": "TextQuoteSelector prefix and suffix are strings."})
         parsed.quote = (exact, prefix, suffix)
+    elif kind == "FragmentSelector" and parsed.region is None:
+        parsed.page, parsed.region = _page_region(selector)
+
+
+def _page_region(selector: dict) -> tuple[int, dict[str, float]]:
+    """(page from 0, rectangle) of `page=N` refined by `xywh=percent:x,y,w,h`."""
+    value, refined = selector.get("value"), selector.get("refinedBy")
+    page = re.fullmatch(r"page=([1-9][0-9]{0,5})", value) if isinstance(value, str) else None
+    if page is None or not isinstance(refined, dict):
+        raise ValidationError(
+            {
+                "target": "A region is a FragmentSelector page=N (RFC 3778) refined by a "
+                "FragmentSelector xywh=percent:x,y,w,h (Media Fragments)."
+            }  # fmt: skip
+        )
+    rect = refined.get("value")
+    found = _XYWH.fullmatch(rect) if isinstance(rect, str) else None
+    if refined.get("type") != "FragmentSelector" or found is None:
+        raise ValidationError({"target": "Give the rectangle as xywh=percent:x,y,w,h."})
+    try:
+        numbers = [float(n) for n in found.groups()]
+    except ValueError:
+        raise ValidationError({"target": "Give the rectangle as xywh=percent:x,y,w,h."}) from None
+    return int(page[1]) - 1, dict(zip(("x", "y", "w", "h"), numbers, strict=True))
 
 
 def _read_bodies(data: dict, parsed: Parsed) -> None:
@@ -319,10 +384,44 @@ def _read_bodies(data: dict, parsed: Parsed) -> None:
     parsed.comment = "\n\n".join(c for c in comments if c.strip())
 
 
+def same_target(annotation: Annotation, parsed: Parsed, request: AnyRequest) -> None:
+    """An edit keeps what the annotation is on: its revision, its kind, a region's page and
+    a reply's parent (a passage may move within the revision; a region may be redrawn)."""
+    if parsed.reply_iri is not None or annotation.kind == "reply":
+        if resolve_annotation_iri(parsed.reply_iri, request) != annotation.reply_to_id:
+            raise ValidationError({"target": "A reply stays on what it answers."})
+        return
+    if parsed.source_iri is not None:
+        target = resolve_text_iri(parsed.source_iri, request)
+        if target != (annotation.text.source_id, annotation.text.revision):
+            raise stays_on_revision()
+    if (parsed.region is not None) != (annotation.kind == "region"):
+        raise ValidationError({"target": "A passage stays a passage, and a region a region."})
+    if parsed.region is not None and parsed.page != annotation.page:
+        raise ValidationError({"target": "A region stays on its page."})
+
+
 def stays_on_revision() -> ValidationError:
     return ValidationError(
         {"target": "An annotation stays on its revision; re-attach it to move it."}
     )
+
+
+def resolve_annotation_iri(iri: str | None, request: AnyRequest) -> int | None:
+    """The id of the annotation `iri` names on this server, or None."""
+    if not iri:
+        return None
+    parts = urlsplit(iri)
+    if parts.netloc and parts.netloc != request.get_host():
+        return None
+    try:
+        match = resolve(parts.path)
+    except Resolver404:
+        return None
+    pk = str(match.kwargs.get("pk", ""))
+    if match.url_name != "api-annotation-detail" or not re.fullmatch(r"[1-9][0-9]{0,17}", pk):
+        return None
+    return int(pk)
 
 
 def resolve_text_iri(iri: str | None, request: AnyRequest) -> tuple[int, int] | None:

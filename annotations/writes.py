@@ -31,6 +31,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import connections, router, transaction
 from django.db.models import Field, Model
 from django.utils import timezone
@@ -103,9 +104,12 @@ def stands_in_for() -> dict[str, list[str]]:
 def create_annotation(
     *,
     text: SourceText,
-    start: int,
-    end: int,
+    start: int | None = None,
+    end: int | None = None,
     creator: Any,
+    page: int | None = None,
+    region: dict | None = None,
+    reply_to: Annotation | None = None,
     exact: str | None = None,
     comment: str = "",
     motivation: str = "",
@@ -116,8 +120,10 @@ def create_annotation(
     hold_tags: bool = False,
     using: str | None = None,
 ) -> Annotation:
-    """Create an annotation; the quote is derived from the offsets (a given `exact` must
-    equal it). Raises ValidationError naming the field; writes nothing then. `hold_tags`:
+    """Create an annotation on a passage (start, end: the quote is derived from the offsets;
+    a given `exact` must equal it), on a region of a page (page, region) or in reply to
+    another annotation (reply_to). Raises ValidationError naming the field; writes nothing
+    then. `hold_tags`:
     the annotation holds its tags as `prefetch_related` would, for a caller that represents
     it at once (they are not read back)."""
     annotation = Annotation(
@@ -128,7 +134,9 @@ def create_annotation(
         state=state,
         anchor_score=anchor_score,
     )
-    annotation.set_anchor(start, end, exact=exact)
+    place(
+        annotation, start=start, end=end, exact=exact, page=page, region=region, reply_to=reply_to
+    )
     annotation.set_comment(comment)
     annotation.motivation = motivation or annotation.default_motivation()
     annotation.full_clean(exclude=KNOWN_RELATIONS, validate_constraints=False)
@@ -143,6 +151,43 @@ def create_annotation(
     if hold_tags:
         annotation.hold_tags(sorted(found, key=lambda tag: tag.name_key))
     return annotation
+
+
+def place(
+    annotation: Annotation,
+    *,
+    start: int | None,
+    end: int | None,
+    exact: str | None,
+    page: int | None,
+    region: dict | None,
+    reply_to: Annotation | None,
+) -> None:
+    """Put a new annotation on exactly one thing: a passage, a region or an annotation."""
+    targets = [
+        name
+        for name, given in (
+            ("start", start is not None or end is not None),
+            ("region", page is not None or region is not None),
+            ("reply_to", reply_to is not None),
+        )
+        if given
+    ]
+    if len(targets) != 1:
+        field = targets[-1] if targets else "start"
+        raise ValidationError(
+            {field: "Give one of: start and end (a passage), page and region, or reply_to."}
+        )
+    if targets == ["reply_to"]:
+        annotation.answer(reply_to)
+    elif targets == ["region"]:
+        if page is None or region is None:
+            raise ValidationError({"page" if page is None else "region": "A region needs both."})
+        annotation.set_region(page, region)
+    else:
+        if start is None or end is None:
+            raise ValidationError({"start" if start is None else "end": "This field is required."})
+        annotation.set_anchor(start, end, exact=exact)
 
 
 def _create_through_the_orm(annotation: Annotation, tags: Iterable[str], using: str) -> list[Tag]:

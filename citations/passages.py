@@ -19,6 +19,7 @@ from django.db.models import Prefetch
 from citations import engine, exports
 from sources.csl import source_to_csl
 from sources.models import Source, SourceText
+from sources.pages.models import Page
 
 if TYPE_CHECKING:
     from annotations.models import Annotation
@@ -165,7 +166,30 @@ def cite_annotations(
     lang = engine.resolve_locale(locale)
     texts = load_texts({a.text_id for a in annotations})
     passages = [(a.pk, texts[a.text_id], a.start, a.end, a.exact) for a in annotations]
-    return cite_passages(passages, style=style, locale=lang, fmt=fmt)
+    return cite_passages(
+        passages, style=style, locale=lang, fmt=fmt, pages=page_labels(annotations)
+    )
+
+
+def page_labels(annotations: Sequence[Annotation]) -> dict[int, str]:
+    """The label of the page each region annotation is drawn on, by annotation id: a
+    region is cited by its page ("p. 3", "fol. 2r"), as the page shows it."""
+    wanted = {(a.text_id, a.page) for a in annotations if a.region is not None}
+    if not wanted:
+        return {}
+    texts = {text for text, _ in wanted}
+    labels = {
+        (text, index): label
+        for text, index, label in Page.objects.filter(text_id__in=texts).values_list(
+            "text_id", "index", "label"
+        )
+        if (text, index) in wanted
+    }
+    return {
+        a.pk: labels[(a.text_id, a.page)]
+        for a in annotations
+        if (a.text_id, a.page) in labels and a.region is not None
+    }
 
 
 def cite_passages(
@@ -174,16 +198,21 @@ def cite_passages(
     style: str = engine.DEFAULT_STYLE,
     locale: str = engine.DEFAULT_LOCALE,
     fmt: str = "html",
+    pages: dict[int, str] | None = None,
 ) -> list[PassageCitation]:
     """Footnotes for (annotation id, text, start, end, quote) passages. The texts'
-    sources should come with their creators prefetched (`load_texts` does it)."""
+    sources should come with their creators prefetched (`load_texts` does it). `pages`:
+    the page label of region annotations, by id (their locator is that page)."""
     lang = engine.resolve_locale(locale)
     items: dict[int, dict] = {}
     requests = []
     for annotation_id, text, start, end, exact in passages:
         source = text.source
         item = items.setdefault(source.pk, source_to_csl(source))
-        locator = passage_locator(text, start, end, archival=is_archival(source))
+        if pages and annotation_id in pages:
+            locator = classify_page_label(pages[annotation_id], archival=is_archival(source))
+        else:
+            locator = passage_locator(text, start, end, archival=is_archival(source))
         requests.append((annotation_id, source.pk, item, locator, exact))
     wanted = [engine.Citation(item, loc.value, loc.label) for _, _, item, loc, _ in requests]
     notes = engine.render_notes(wanted, style=style, locale=lang, fmt=fmt)

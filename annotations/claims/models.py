@@ -204,6 +204,10 @@ class Evidence(models.Model):
             return
         if self.annotation.library_id != self.claim.library_id:
             raise ValidationError({"annotation": "The highlight belongs to another library."})
+        if self.annotation.reply_to_id is not None:
+            raise ValidationError(
+                {"annotation": "A reply is not evidence: it quotes no passage and no page."}
+            )
         if self.annotation.visibility != Visibility.LIBRARY:
             raise ValidationError(
                 {"annotation": "A private note cannot be evidence: share it with the library."}
