@@ -12,6 +12,7 @@ class AnnotationsConfig(PackageConfig):
         from annotations import history, jobs, moves, signals
         from annotations.claims import history as claim_history
         from annotations.claims import jobs as claim_jobs
+        from annotations.zotero import jobs as zotero_jobs
 
         signals.connect()
         moves.connect()  # annotations follow their sources to another library
@@ -19,3 +20,4 @@ class AnnotationsConfig(PackageConfig):
         claim_history.register()
         jobs.register()
         claim_jobs.register()
+        zotero_jobs.register()

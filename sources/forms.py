@@ -407,7 +407,8 @@ class MetadataImportForm(forms.Form):
     file = forms.FileField(
         required=False,
         label="Metadata file",
-        help_text="CSL-JSON, RIS or BibTeX/BibLaTeX, as Zotero and most catalogues export.",
+        help_text="CSL-JSON, RIS, BibTeX/BibLaTeX, Zotero RDF, MODS or EndNote XML, as Zotero "
+        "and most catalogues export; or a .zip of a Zotero data directory.",
     )
     format = forms.ChoiceField(
         required=False, choices=[("", "Detect from the file"), *ImportFormat.choices]

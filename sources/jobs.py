@@ -27,6 +27,7 @@ from sources.models import WRITE_ROLES, ImportRun, Library, Source
 
 IMPORT_METADATA = "import-metadata"
 IMPORT_TEXT = "import-text"
+IMPORT_ZOTERO_DATA = "import-zotero-data"  # registered by annotations.zotero.jobs
 
 
 def editor_of(job: Job) -> Any:

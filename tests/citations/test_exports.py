@@ -446,3 +446,23 @@ def test_every_demo_source_appears_in_its_chicago_bibliography_with_what_was_lef
     cited, left_out = text.split(exports.LEFT_OUT_HEADING)
     assert "Mao in Moscow, December 1949" in left_out
     assert "held in no archive and with no publisher or URL" in left_out
+
+
+def test_the_preview_page_names_what_the_style_leaves_out_and_offers_another(
+    as_user, library, alice
+):
+    """A draft held nowhere prints nothing in Chicago's bibliography: the page says so,
+    with why, and offers another style instead of a blank."""
+    from tests.factories import make_source
+
+    cache.clear()
+    make_source(library=library, title="Chapter draft on the treaty", csl_type="manuscript",
+                archive="", url="", publisher="")  # fmt: skip
+    make_source(library=library, title="Brothers in Arms", csl_type="book", publisher="Stanford")
+    response = as_user(alice).get("/export/preview/", {"library": library.slug})
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "1 source this style cites in notes only" in html
+    notice = html.split('class="notice left-out"')[1].split("</section>")[0]
+    assert "chapter draft on the treaty" in notice.casefold() and "no archive" in notice
+    assert "choose another style" in html and "Brothers in Arms" in html

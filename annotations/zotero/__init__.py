@@ -1,0 +1,1 @@
+"""Bring a whole Zotero library across: its data directory (zotero.sqlite and storage/)."""
