@@ -28,6 +28,20 @@ def get_page_for_user(user: AnyUser, pk: int) -> Page:
     return page
 
 
+def get_text_page_for_user(user: AnyUser, text_id: int, index: int) -> Page:
+    """Page `index` (from 0) of revision `text_id`, as a region annotation names it."""
+    page = (
+        Page.objects.visible_to(user)
+        .select_related("original")
+        .defer("original__data", "words")
+        .filter(text_id=text_id, index=index)
+        .first()
+    )
+    if page is None:
+        raise Http404("No such page.")
+    return page
+
+
 def get_original_for_user(user: AnyUser, pk: int) -> OriginalFile:
     original = OriginalFile.objects.visible_to(user).filter(pk=pk).first()
     if original is None:

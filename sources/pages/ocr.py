@@ -15,6 +15,7 @@ from __future__ import annotations
 import functools
 import io
 import math
+import os
 import re
 import shutil
 import statistics
@@ -187,6 +188,10 @@ def _extracted(originals, texts, labels, layouts, languages):
 def read_page(scan: ScanPage, languages: tuple[str, ...]) -> tuple[str, PageLayout]:
     """One page's text and words, as Tesseract reads them."""
     pytesseract.pytesseract.tesseract_cmd = _require_cmd()
+    # Tesseract on one thread unless the administrator says otherwise: its OpenMP threads
+    # made a page three to four times slower on a busy two-core machine (bench/ocr.py), and
+    # pages are read in parallel by running more jobs. pytesseract passes os.environ on.
+    os.environ.setdefault("OMP_THREAD_LIMIT", "1")
     try:
         data = pytesseract.image_to_data(
             scan.image,

@@ -7,6 +7,8 @@ an ETag and `Cache-Control: private` (a browser may keep them; a shared cache ma
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
@@ -14,7 +16,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile, UploadedFile
 from django.db.models import Model
-from django.http import HttpRequest, HttpResponse, HttpResponseNotModified, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotModified, JsonResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -28,10 +30,21 @@ from sources.access import get_source_for_user
 from sources.models import Source, SourceText
 from sources.pages import ocr
 from sources.pages import render as rendering
-from sources.pages.access import get_original_for_user, get_page_for_user, revision_with_pages
+from sources.pages.access import (
+    get_original_for_user,
+    get_page_for_user,
+    get_text_page_for_user,
+    revision_with_pages,
+)
 from sources.pages.forms import OcrForm
 from sources.pages.jobs import BUNDLE, OCR, bundle
-from sources.pages.models import LOW_CONFIDENCE, OriginalFile, Page, Reading
+from sources.pages.models import (
+    LOW_CONFIDENCE,
+    OriginalFile,
+    Page,
+    Reading,
+    low_confidence_words,
+)
 
 BROWSER_CACHE_SECONDS = 24 * 3600
 
@@ -41,20 +54,57 @@ BROWSER_CACHE_SECONDS = 24 * 3600
 def page_view(request: HttpRequest, pk: int) -> HttpResponse:
     source = get_source_for_user(request.user, pk)
     shown, is_current = revision_with_pages(source, request.GET.get("revision"))
-    pages = list(Page.objects.filter(text=shown).defer("words")) if shown else []
+    pages = _rows(shown, Page.objects.filter(text=shown).defer("words")) if shown else []
     context = {
         "source": source,
         "library": source.library,
         "shown": shown,
         "is_current": is_current,
         "pages": pages,
-        "widths": rendering.WIDTHS,
         "reading": Reading.objects.filter(text=shown).first() if shown else None,
         "originals": OriginalFile.objects.filter(text=shown).defer("data") if shown else [],
         "can_edit": source.library.can_edit(request.user),
         "config": _config(request, source, shown, is_current),
     }
     return render(request, "sources/pages/page_view.html", context)
+
+
+@dataclass(frozen=True)
+class PageRow:
+    """A page as the page view lists it, its addresses built once for the view: a
+    template's {% url %} per page cost a 300-page PDF most of its page view's time."""
+
+    page: Page
+    image: str
+    srcset: str
+    words: str
+    crop: str
+    width: int
+    height: int
+
+
+_ID = 987654321  # a stand-in id, replaced in the address reverse() builds around it
+
+
+def _rows(shown: SourceText, pages: Iterable[Page]) -> list[PageRow]:
+    image = reverse("page-image", args=[_ID])
+    words = reverse("page-words", args=[_ID])
+    crop = reverse("page-crop", args=[shown.pk, _ID])
+    rows = []
+    for page in pages:
+        url = image.replace(str(_ID), str(page.pk))
+        rows.append(
+            PageRow(
+                page=page,
+                image=url,
+                srcset=", ".join(f"{url}?width={w} {w}w" for w in rendering.WIDTHS),
+                words=words.replace(str(_ID), str(page.pk)),
+                crop=crop.replace(str(_ID), str(page.index)),
+                width=round(page.width),
+                height=round(page.height),
+            )
+        )
+    return rows
 
 
 def _config(request: HttpRequest, source: Source, shown: SourceText | None, current: bool):
@@ -83,6 +133,33 @@ def page_image(request: HttpRequest, pk: int) -> HttpResponse:
     except UploadError as error:
         return HttpResponse(error.message, status=error.status, content_type="text/plain")
     return _private(HttpResponse(image, content_type="image/jpeg", headers={"ETag": etag}))
+
+
+@require_GET
+def page_crop(request: HttpRequest, text_id: int, index: int) -> HttpResponse:
+    """A region of a page (`xywh=percent:x,y,w,h`, Media Fragments) as a PNG `width`
+    pixels wide (at most MAX_CROP_WIDTH): what a region annotation shows of its page."""
+    page = get_text_page_for_user(request.user, text_id, index)
+    try:
+        region = rendering.parse_xywh(request.GET.get("xywh", ""))
+        width = rendering.crop_width(request.GET.get("width"))
+        image = rendering.crop(page, region, width)
+    except ValueError as error:
+        field = "width" if str(error).startswith("width") else "xywh"
+        return JsonResponse({field: [str(error)]}, status=400)
+    except UploadError as error:
+        return HttpResponse(error.message, status=error.status, content_type="text/plain")
+    return _private(HttpResponse(image, content_type="image/png"))
+
+
+@require_GET
+def text_doubts(request: HttpRequest, pk: int) -> JsonResponse:
+    """The words of a revision OCR read with doubt, [[start, end, confidence], …], for the
+    text view to mark (static/js/pages.js)."""
+    text = SourceText.objects.visible_to(request.user).filter(pk=pk).only("pk").first()
+    if text is None:
+        raise Http404("No such text.")
+    return _private(JsonResponse({"low": LOW_CONFIDENCE, "words": low_confidence_words(text)}))
 
 
 def _width(value: str | None) -> int | HttpResponse:

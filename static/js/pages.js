@@ -23,7 +23,11 @@ class Page {
     this.start = Number(element.dataset.start);
     this.end = Number(element.dataset.end);
     this.layer = element.querySelector("[data-role=text]");
+    this.index = Number(element.dataset.index);
+    this.label = element.dataset.label;
+    this.sheet = element.querySelector(".page-sheet");
     this.marks = element.querySelector("[data-role=highlights]");
+    this.regions = element.querySelector("[data-role=regions]");
     this.words = null;
     this.loading = null;
   }
@@ -88,11 +92,14 @@ class Page {
     return this.text.slice(this.map.toUnits(start - this.start), this.map.toUnits(end - this.start));
   }
 
-  /** Draw the highlights that cover this page's words, over each word's part they cover. */
+  /** Draw the highlights that cover this page's words, over each word's part they cover,
+   * and the regions marked on it. */
   paint() {
+    this.paintRegions();
     if (!this.words) return;
     const fragment = document.createDocumentFragment();
     for (const annotation of this.view.annotations) {
+      if (annotation.region) continue;
       if (annotation.end <= this.start || annotation.start >= this.end) continue;
       for (const [start, end, left, top, right, bottom] of this.words) {
         const from = Math.max(start, annotation.start);
@@ -112,6 +119,32 @@ class Page {
       }
     }
     this.marks.replaceChildren(fragment);
+  }
+
+  /** A rectangle for each region annotation on this page, its comment and tags as its
+   * name; it links to the annotation's crop of the page. */
+  paintRegions() {
+    const fragment = document.createDocumentFragment();
+    for (const annotation of this.view.annotations) {
+      if (!annotation.region || annotation.page !== this.index) continue;
+      const { x, y, w, h } = annotation.region;
+      const mark = document.createElement("a");
+      mark.className = "page-region";
+      mark.dataset.annotation = annotation.id;
+      mark.href = `${this.element.dataset.crop}?${new URLSearchParams({ xywh: `percent:${x},${y},${w},${h}`, width: "800" })}`;
+      const words = [annotation.comment, (annotation.tags || []).join(", ")].filter(Boolean);
+      mark.title = words.join(" · ") || `Region of page ${this.label}`;
+      mark.setAttribute("aria-label", `Region of page ${this.label}${words.length ? `: ${words.join(" · ")}` : ""}`);
+      Object.assign(mark.style, { left: `${x}%`, top: `${y}%`, width: `${w}%`, height: `${h}%` });
+      fragment.append(mark);
+    }
+    this.regions.replaceChildren(fragment);
+  }
+
+  /** The first code point of this page in view, or of the page if its words are not in. */
+  firstInView(top = 0) {
+    const word = this.words && [...this.layer.children].find((span) => span.getBoundingClientRect().bottom > top);
+    return word ? Number(word.dataset.start) : this.start;
   }
 
   /** The code point a selection boundary stands at (a start, or an end). */
@@ -159,7 +192,33 @@ class PageView {
     new ResizeObserver(() => this.refit()).observe(this.list);
     this.loadAnnotations();
     this.watchSelection();
+    this.keepPosition();
+    if (this.config.canAnnotate) new RegionDrawing(this).start();
     this.list.dataset.ready = "true";
+  }
+
+  /** Open at the position the address names (#offset-N, a code point of the text), and
+   * take the position in view to the text view when the reader switches to it. */
+  keepPosition() {
+    const match = /^#offset-(\d+)$/.exec(window.location.hash);
+    if (match) this.scrollTo(Number(match[1]));
+    document.querySelectorAll("[data-view-switch]").forEach((link) => {
+      link.addEventListener("click", () => {
+        const top = below(link);
+        const page = this.pages.find((p) => p.element.getBoundingClientRect().bottom > top);
+        if (page) link.href = `${link.href.split("#")[0]}#offset-${page.firstInView(top)}`;
+      });
+    });
+  }
+
+  scrollTo(offset) {
+    const page = this.pages.filter((p) => p.start <= offset).pop() || this.pages[0];
+    if (!page) return;
+    page.element.scrollIntoView({ block: "start" });
+    page.load().then(() => {
+      const word = [...page.layer.children].find((span) => Number(span.dataset.end) > offset);
+      word?.scrollIntoView({ block: "center" });
+    });
   }
 
   refit() {
@@ -205,9 +264,10 @@ class PageView {
 
   watchSelection() {
     let timer = 0;
+    let pressed = false; // a selection being made: the toolbar waits for the button's release
     const check = () => {
       this.selected = this.selection();
-      if (!this.selected) {
+      if (!this.selected || pressed) {
         this.toolbar.hidden = true;
         return;
       }
@@ -217,12 +277,21 @@ class PageView {
       this.toolbar.style.left = `${Math.max(8, window.scrollX + box.left)}px`;
       this.toolbar.querySelector("[data-action=highlight]").hidden = !this.config.canAnnotate;
     };
-    document.addEventListener("selectionchange", () => {
+    const schedule = () => {
       clearTimeout(timer);
       timer = setTimeout(check, 150);
+    };
+    document.addEventListener("selectionchange", schedule);
+    this.list.addEventListener("pointerdown", (event) => { pressed = event.button === 0; });
+    document.addEventListener("pointerup", () => {
+      if (!pressed) return;
+      pressed = false;
+      schedule();
     });
     this.toolbar.addEventListener("mousedown", (event) => event.preventDefault()); // keep the selection
     this.toolbar.addEventListener("click", (event) => {
+      // The selection as it is now: a click may come before the settling timer has run.
+      this.selected = this.selection() || this.selected;
       const action = event.target.closest("[data-action]")?.dataset.action;
       if (action === "highlight") this.highlight();
       if (action === "text-view" && this.selected) window.location.href = `${this.config.textUrl}#offset-${this.selected.start}`;
@@ -258,4 +327,266 @@ class PageView {
   }
 }
 
+/** Marking a region of a page: drag a rectangle over the image (pointer events), or, with
+ * the keyboard, press Enter on a page and set the rectangle's numbers; then the comment and
+ * tags, and the region is POSTed to the annotation API as {text, page, region}. */
+class RegionDrawing {
+  constructor(view) {
+    this.view = view;
+    this.button = document.querySelector("[data-action=draw]");
+    this.hint = document.querySelector("[data-role=draw-hint]");
+    this.form = document.querySelector("[data-role=region-form]");
+    this.error = this.form.querySelector("[data-role=region-error]");
+    this.page = null;
+    this.draft = null;
+  }
+
+  start() {
+    this.button.addEventListener("click", () => this.toggle(this.button.getAttribute("aria-pressed") !== "true"));
+    for (const page of this.view.pages) {
+      page.sheet.addEventListener("pointerdown", (event) => this.press(page, event));
+      page.sheet.addEventListener("keydown", (event) => {
+        if (event.key === "Enter" && this.drawing()) {
+          event.preventDefault();
+          this.open(page, { x: 25, y: 25, w: 50, h: 20 });
+        }
+      });
+    }
+    this.form.addEventListener("input", () => this.follow());
+    this.form.addEventListener("submit", (event) => { event.preventDefault(); this.save(); });
+    this.form.querySelector("[data-action=cancel-region]").addEventListener("click", () => this.close());
+    document.addEventListener("keydown", (event) => {
+      if (event.key !== "Escape") return;
+      if (!this.form.hidden) this.close(); else if (this.drawing()) this.toggle(false);
+    });
+  }
+
+  drawing() {
+    return this.view.list.classList.contains("drawing");
+  }
+
+  toggle(on) {
+    this.button.setAttribute("aria-pressed", String(on));
+    this.hint.hidden = !on;
+    this.view.list.classList.toggle("drawing", on);
+    for (const page of this.view.pages) {
+      if (on) {
+        page.sheet.tabIndex = 0;
+        page.sheet.setAttribute("aria-label", `Page ${page.label}: press Enter to mark a region`);
+      } else {
+        page.sheet.removeAttribute("tabindex");
+        page.sheet.removeAttribute("aria-label");
+      }
+    }
+    if (!on) this.close();
+  }
+
+  /** The pointer's place on the page, in percent of it, kept on the page. */
+  at(page, event) {
+    const box = page.sheet.getBoundingClientRect();
+    const clamp = (v) => Math.min(100, Math.max(0, v));
+    return { x: clamp(((event.clientX - box.left) / box.width) * 100), y: clamp(((event.clientY - box.top) / box.height) * 100) };
+  }
+
+  press(page, event) {
+    if (!this.drawing() || event.button !== 0) return;
+    event.preventDefault();
+    const from = this.at(page, event);
+    this.place(page, { ...from, w: 0, h: 0 });
+    page.sheet.setPointerCapture(event.pointerId);
+    const move = (e) => {
+      const to = this.at(page, e);
+      this.place(page, {
+        x: Math.min(from.x, to.x), y: Math.min(from.y, to.y),
+        w: Math.abs(to.x - from.x), h: Math.abs(to.y - from.y),
+      });
+    };
+    const up = (e) => {
+      move(e);
+      page.sheet.removeEventListener("pointermove", move);
+      page.sheet.removeEventListener("pointerup", up);
+      page.sheet.removeEventListener("pointercancel", up);
+      const region = this.region;
+      if (region.w < 0.5 || region.h < 0.5) this.close(); else this.open(page, region);
+    };
+    page.sheet.addEventListener("pointermove", move);
+    page.sheet.addEventListener("pointerup", up);
+    page.sheet.addEventListener("pointercancel", up);
+  }
+
+  /** Show the rectangle being drawn (a dashed box over the page). */
+  place(page, region) {
+    const round = (v) => Math.round(v * 100) / 100;
+    this.region = { x: round(region.x), y: round(region.y), w: round(region.w), h: round(region.h) };
+    if (!this.draft || this.page !== page) {
+      this.draft?.remove();
+      this.draft = document.createElement("div");
+      this.draft.className = "page-region draft";
+      page.regions.after(this.draft);
+    }
+    this.page = page;
+    const { x, y, w, h } = this.region;
+    Object.assign(this.draft.style, { left: `${x}%`, top: `${y}%`, width: `${w}%`, height: `${h}%` });
+  }
+
+  open(page, region) {
+    this.place(page, region);
+    this.form.querySelector("[data-role=region-page]").textContent = page.label;
+    for (const key of ["x", "y", "w", "h"]) this.form.elements[key].value = this.region[key];
+    this.error.hidden = true;
+    this.form.hidden = false;
+    page.element.append(this.form); // under the page's image and label, in its item
+    this.form.elements.comment.focus();
+  }
+
+  /** The rectangle follows the numbers typed into the form. */
+  follow() {
+    const value = (key) => Number(this.form.elements[key].value);
+    if (this.page && ["x", "y", "w", "h"].every((key) => Number.isFinite(value(key)))) {
+      this.place(this.page, { x: value("x"), y: value("y"), w: value("w"), h: value("h") });
+    }
+  }
+
+  close() {
+    this.form.hidden = true;
+    this.form.reset();
+    this.draft?.remove();
+    this.draft = null;
+    this.page = null;
+  }
+
+  async save() {
+    const { view, page } = this;
+    if (!page) return;
+    const tags = this.form.elements.tags.value.split(",").map((t) => t.trim()).filter(Boolean);
+    const response = await fetch(view.config.annotations, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { Accept: "application/json", "Content-Type": "application/json", "X-CSRFToken": view.config.csrfToken },
+      body: JSON.stringify({ text: view.config.text, page: page.index, region: this.region, comment: this.form.elements.comment.value, tags }),
+    });
+    const data = await response.json().catch(() => null);
+    if (!response.ok) {
+      this.error.textContent = problem(data, response.status);
+      this.error.hidden = false;
+      return;
+    }
+    view.annotations.push(data);
+    page.paintRegions();
+    this.close();
+    view.announce(`Region saved on page ${page.label}.`);
+  }
+}
+
+/** Where the window's view begins under the (sticky) view switch holding `link`; a few
+ * pixels more, so that the last sliver of what was scrolled past does not count. */
+function below(link) {
+  return Math.max(0, link.closest(".view-switch")?.getBoundingClientRect().bottom ?? 0) + 8;
+}
+
+/** A readable message from a refused request's body: DRF's {"field": ["…"]} or {"detail"}. */
+function problem(data, status) {
+  if (data && typeof data === "object") {
+    if (data.detail) return String(data.detail);
+    const [field, messages] = Object.entries(data)[0] || [];
+    if (field) return `${field}: ${[].concat(messages).join(" ")}`;
+  }
+  return `The region was not saved (the server answered ${status}).`;
+}
+
+/** The text view of a revision that has pages (templates/sources/source_detail.html):
+ * the switch to the page view takes the position in view with it, a position the address
+ * names (#offset-N) is scrolled to, and the words OCR read with doubt are underlined, by
+ * the CSS Custom Highlight API, leaving the text's elements (which annotate.js paints)
+ * alone. */
+class TextView {
+  constructor(reading) {
+    this.reading = reading;
+  }
+
+  start() {
+    document.querySelectorAll("[data-view-switch]").forEach((link) => {
+      link.addEventListener("click", () => {
+        const top = below(link);
+        const first = [...this.reading.querySelectorAll("p[data-start]")].find((p) => p.getBoundingClientRect().bottom > top);
+        if (first) link.href = `${link.href.split("#")[0]}#offset-${first.dataset.start}`;
+      });
+      if (link.dataset.doubts) this.markDoubts(link.dataset.doubts);
+    });
+    const match = /^#offset-(\d+)$/.exec(window.location.hash);
+    if (match) this.whenShown(Number(match[1]), (range) => range.startContainer.parentElement.closest("p").scrollIntoView({ block: "start" }));
+  }
+
+  /** A range over code points [start, end) of the text, or null if not (yet) shown. */
+  range(start, end) {
+    const paragraphs = [...this.reading.querySelectorAll("p[data-start]")];
+    const p = paragraphs.filter((el) => Number(el.dataset.start) <= start).pop();
+    if (!p) return null;
+    const map = new OffsetMap(p.textContent);
+    const base = Number(p.dataset.start);
+    const point = (offset) => {
+      let left = map.toUnits(offset - base);
+      const walker = document.createTreeWalker(p, NodeFilter.SHOW_TEXT);
+      for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+        if (left <= node.data.length) return [node, left];
+        left -= node.data.length;
+      }
+      return null;
+    };
+    const from = point(start);
+    const to = point(end);
+    if (!from || !to) return null;
+    const range = document.createRange();
+    range.setStart(...from);
+    range.setEnd(...to);
+    return range;
+  }
+
+  /** Call back with the range at `offset` once its paragraph is in the page (the rest of
+   * a long text arrives after the first screens). */
+  whenShown(offset, callback) {
+    const attempt = () => {
+      const range = this.range(offset, offset);
+      const more = this.reading.querySelector("[data-role=reading-more]");
+      const last = [...this.reading.querySelectorAll("p[data-start]")].pop();
+      const complete = !more || (last && Number(last.dataset.start) > offset);
+      if (range && complete) {
+        callback(range);
+        return true;
+      }
+      return false;
+    };
+    if (attempt()) return;
+    const observer = new MutationObserver(() => { if (attempt()) observer.disconnect(); });
+    observer.observe(this.reading, { childList: true });
+  }
+
+  async markDoubts(url) {
+    if (!window.CSS?.highlights || typeof Highlight === "undefined") return;
+    const response = await fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin" });
+    if (!response.ok) return;
+    const { words } = await response.json();
+    const highlight = new Highlight();
+    const pending = [];
+    for (const [start, end] of words) {
+      const range = this.range(start, end);
+      if (range) highlight.add(range); else pending.push([start, end]);
+    }
+    CSS.highlights.set("ocr-doubt", highlight);
+    this.reading.dataset.doubts = String(highlight.size);
+    if (!pending.length) return;
+    const observer = new MutationObserver(() => {
+      for (let i = pending.length - 1; i >= 0; i--) {
+        const range = this.range(...pending[i]);
+        if (range) { highlight.add(range); pending.splice(i, 1); }
+      }
+      this.reading.dataset.doubts = String(highlight.size);
+      if (!pending.length) observer.disconnect();
+    });
+    observer.observe(this.reading, { childList: true });
+  }
+}
+
 document.querySelectorAll("[data-pages]").forEach((list) => new PageView(list).start());
+const reading = document.getElementById("reading");
+if (reading && document.querySelector("[data-view-switch]")) new TextView(reading).start();

@@ -187,3 +187,15 @@ def test_a_page_drawing_an_image_past_the_pixel_limit_is_refused(source, alice, 
     assert error.value.status == 413
     assert "(MAX_PAGE_PIXELS)" in error.value.message
     assert SourceText.objects.count() == revisions
+
+
+def test_a_citation_uses_the_pdfs_own_page_label(source, alice):
+    from citations.passages import passage_locator
+
+    pages = [["Preface by the editors"], ["Chapter one", "Mao arrived."]]
+    revision = import_pdf(source, alice, text_pdf(pages, labels=True))
+    start = revision.text.index("editors")
+    locator = passage_locator(revision, start, start + 7, archival=False)
+    assert (locator.value, locator.label) == ("i", "page")
+    start = revision.text.index("Mao")
+    assert passage_locator(revision, start, start + 3, archival=False).value == "1"

@@ -9,6 +9,8 @@ installed, failed under CI=true); the others run anywhere.
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
@@ -19,7 +21,7 @@ from sources import importers
 from sources.models import SourceText
 from sources.pages import ocr
 from sources.pages.models import LOW_CONFIDENCE, OriginalFile, Page, Reading, ReadingMethod
-from tests.sources.pages.conftest import import_pdf, upload
+from tests.sources.pages.conftest import import_pdf, need_tesseract, upload
 from tests.sources.pages.scans import (
     character_accuracy,
     english_text,
@@ -379,3 +381,34 @@ def _ocr(source, user, data: bytes, name: str = "scan.pdf") -> SourceText:
     request = importers.OcrRequest(source=source)
     extracted = importers.read_file(original, ocr=request)
     return importers.save_revision(source, extracted, originals=[original], user=user, note="")
+
+
+def test_without_tesseract_ocr_tests_are_skipped_saying_why(monkeypatch):
+    monkeypatch.setattr(ocr, "unavailable", lambda languages=(): "Tesseract is not installed.")
+    monkeypatch.delenv("CI", raising=False)
+    with pytest.raises(pytest.skip.Exception, match="OCR tests skipped: Tesseract is not"):
+        need_tesseract()
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="mandatory in CI"):
+        need_tesseract()
+
+
+def test_tesseract_reads_on_one_thread_unless_told_otherwise(monkeypatch):
+    """Its OpenMP threads made a page 3–4 times slower on a busy two-core machine."""
+    from PIL import Image
+
+    seen = []
+
+    def image_to_data(*args, **kwargs):
+        seen.append(os.environ.get("OMP_THREAD_LIMIT"))
+        return {key: [] for key in ("level", "text", "conf", "block_num", "par_num", "line_num",
+                                    "left", "top", "width", "height")}  # fmt: skip
+
+    monkeypatch.setattr(ocr.pytesseract, "image_to_data", image_to_data)
+    monkeypatch.setattr(ocr, "_require_cmd", lambda: "tesseract")
+    scan = ocr.ScanPage(0, 0, "1", Image.new("L", (10, 10), 255), 10, 10)
+    monkeypatch.delenv("OMP_THREAD_LIMIT", raising=False)
+    ocr.read_page(scan, ("eng",))
+    monkeypatch.setenv("OMP_THREAD_LIMIT", "4")
+    ocr.read_page(scan, ("eng",))
+    assert seen == ["1", "4"]

@@ -40,7 +40,20 @@ def urls(page: Page) -> list[str]:
         reverse("page-image", args=[page.pk]),
         reverse("page-words", args=[page.pk]),
         reverse("original-download", args=[page.original_id]),
+        reverse("page-crop", args=[page.text_id, page.index]) + "?xywh=percent:10,10,30,20",
+        reverse("text-doubts", args=[page.text_id]),
     ]
+
+
+def crop_url(page: Page, xywh: str, width: int | None = None) -> str:
+    url = reverse("page-crop", args=[page.text_id, page.index]) + f"?xywh={xywh}"
+    return url if width is None else f"{url}&width={width}"
+
+
+def ink(png: bytes) -> int:
+    """How many of the picture's pixels are dark (type, not paper)."""
+    with Image.open(io.BytesIO(png)) as image:
+        return sum(image.convert("L").histogram()[:128])
 
 
 def test_a_viewer_reads_every_page_of_the_page_view(as_user, vera, revision):
@@ -200,3 +213,81 @@ def test_a_later_revision_without_pages_shows_the_last_pages_with_a_note(
     response = as_user(vera).get(reverse("source-pages", args=[revision.source_id]))
     assert response.context["shown"] == revision
     assert "the current text has none" in response.content.decode()
+
+
+def test_a_region_of_a_page_is_cropped_around_its_words(as_user, vera, first_page):
+    _, _, left, top, right, bottom = first_page.words[0]
+    x, y = left / 100 - 0.5, top / 100 - 0.5
+    w, h = (right - left) / 100 + 1, (bottom - top) / 100 + 1
+    response = as_user(vera).get(crop_url(first_page, f"percent:{x},{y},{w},{h}", 80))
+    assert response.status_code == 200
+    assert response["Content-Type"] == "image/png"
+    with Image.open(io.BytesIO(response.content)) as image:
+        assert image.width == 80
+        page_aspect = first_page.height / first_page.width
+        assert image.height == pytest.approx(80 * h / w * page_aspect, rel=0.05)
+    assert ink(response.content) > 300  # the first word's type
+    margin = as_user(vera).get(crop_url(first_page, "percent:0,0,5,3", 100))
+    assert ink(margin.content) == 0  # the top-left corner is bare paper
+
+
+def test_a_crop_is_cut_from_a_page_image_wide_enough_to_be_sharp(
+    as_user, vera, first_page, monkeypatch
+):
+    asked = []
+    real = render.page_image
+    monkeypatch.setattr(
+        render, "page_image", lambda page, width: asked.append(width) or real(page, width)
+    )
+    as_user(vera).get(crop_url(first_page, "percent:10,10,20,20", 300))
+    as_user(vera).get(crop_url(first_page, "percent:0,0,100,100", 300))
+    as_user(vera).get(crop_url(first_page, "percent:10,10,1,1", 1200))
+    assert asked == [1600, 400, 2400]  # 300 / 20 % = 1500; 300; the largest there is
+
+
+def test_a_crop_is_never_enlarged_past_the_pixels_the_page_has(as_user, vera, first_page):
+    response = as_user(vera).get(crop_url(first_page, "percent:10,10,2,2", 1200))
+    with Image.open(io.BytesIO(response.content)) as image:
+        assert image.width == 48  # 2 % of the largest page image, 2400 pixels
+
+
+@pytest.mark.parametrize(
+    "xywh",
+    ["10,10,30,20", "pixel:10,10,30,20", "percent:10,10,30", "percent:a,10,30,20",
+     "percent:nan,10,30,20", "percent:-1,10,30,20", "percent:10,10,0,20",
+     "percent:80,10,30,20", "percent:10,90,30,20.5", ""],
+)  # fmt: skip
+def test_a_region_off_the_page_or_malformed_is_a_400_naming_xywh(as_user, vera, first_page, xywh):
+    response = as_user(vera).get(crop_url(first_page, xywh))
+    assert response.status_code == 400
+    assert "xywh" in response.json()
+
+
+@pytest.mark.parametrize("width", ["0", "15", "1201", "wide", "-5"])
+def test_a_crop_width_out_of_bounds_is_a_400_naming_width(as_user, vera, first_page, width):
+    response = as_user(vera).get(crop_url(first_page, "percent:10,10,30,20") + f"&width={width}")
+    assert response.status_code == 400
+    assert "width" in response.json()
+
+
+def test_a_crop_of_a_page_the_revision_lacks_is_a_404(as_user, vera, first_page):
+    missing = reverse("page-crop", args=[first_page.text_id, 7]) + "?xywh=percent:1,1,2,2"
+    assert as_user(vera).get(missing).status_code == 404
+
+
+def test_the_text_view_offers_the_pages_and_the_doubted_words(as_user, vera, revision):
+    first = Page.objects.get(text=revision, index=0)
+    words = [[*w, 90] for w in first.words]
+    words[3][6] = 12
+    Page.objects.filter(pk=first.pk).update(words=words)
+    detail = as_user(vera).get(reverse("source-detail", args=[revision.source_id]))
+    link = BeautifulSoup(detail.content, "html.parser").select_one("a[data-view-switch]")
+    assert link["href"] == reverse("source-pages", args=[revision.source_id]) + "?revision=2"
+    doubts = as_user(vera).get(link["data-doubts"]).json()
+    assert doubts["words"] == [[words[3][0], words[3][1], 12]]
+
+
+def test_a_text_without_pages_offers_no_page_view(as_user, vera, library):
+    plain = make_text(source=make_source(library=library, title="Typed"), text="Plain words.")
+    detail = as_user(vera).get(reverse("source-detail", args=[plain.source_id]))
+    assert b"data-view-switch" not in detail.content
