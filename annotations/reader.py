@@ -31,7 +31,8 @@ def represent(request: HttpRequest, annotations: QuerySet[Annotation]) -> list[d
 ROW_FIELDS = (
     "id", "text_id", "text__source_id", "text__revision", "start", "end", "exact", "prefix",
     "suffix", "page", "region", "reply_to_id", "state", "anchor_score", "comment_raw",
-    "comment_html", "motivation", "visibility", "version", "created", "modified", "creator_id", "creator__username",
+    "comment_html", "motivation", "visibility", "version", "created", "modified", "creator_id",
+    "creator__username",
 )  # fmt: skip
 _timestamp = DateTimeField().to_representation
 

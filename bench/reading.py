@@ -1,11 +1,14 @@
 """Benchmark: the annotating reading view of a 1 MB text with 2,000 highlights, in Chromium.
 
     .venv/bin/python bench/reading.py [--size 1000000] [--annotations 2000] [--runs 5] [--seed 7]
+        [--server runserver|gunicorn]
 
 Builds a throw-away SQLite database, generates a multilingual text (bench/corpus.py) and
 annotations on it through the ORM (the same `create_annotation` the API calls), serves it
-with `manage.py runserver` and drives Debian's Chromium through Playwright with the browser
-tests' launch flags. Per page load it reads the marks static/js/annotate.js sets:
+with `manage.py runserver` (or, with `--server gunicorn`, as deployed: gunicorn, DEBUG off,
+WhiteNoise) and drives Debian's Chromium through Playwright with the browser tests' launch
+flags; each page load is a new browser context, so nothing is cached. Per page load it
+reads the marks static/js/annotate.js sets:
 
 - `annotate:painted`: highlights painted on the first screen (ms after navigation start);
 - `annotate:painted-all`: every highlight painted (the rest is done in idle time);
@@ -58,12 +61,22 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--annotations", type=int, default=2000)
     parser.add_argument("--runs", type=int, default=5, help="page loads to take the median of")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--server",
+        choices=("runserver", "gunicorn"),
+        default="runserver",
+        help="runserver with DEBUG (static files from the app, as before), or as deployed: "
+        "gunicorn (config/gunicorn.conf.py) with DEBUG off and WhiteNoise's hashed, "
+        "compressed static files",
+    )
     return parser.parse_args()
 
 
 def configure_django(database: Path) -> None:
     os.environ["DATABASE_URL"] = f"sqlite:///{database}"
     os.environ["DEBUG"] = "true"
+    # One key for this process and the server: a session's auth hash is keyed by it.
+    os.environ["SECRET_KEY"] = "bench-reading-view-not-a-secret-" + "x" * 32
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     import django
 
@@ -133,10 +146,17 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def serve(port: int) -> subprocess.Popen:
+def serve(port: int, kind: str = "runserver", workdir: Path | None = None) -> subprocess.Popen:
     command = [sys.executable, "manage.py", "runserver", "--noreload", f"127.0.0.1:{port}"]
     quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
-    server = subprocess.Popen(command, cwd=ROOT, env=os.environ.copy(), **quiet)
+    env = os.environ.copy()
+    if kind == "gunicorn":
+        env |= deployed_env(workdir or Path(tempfile.mkdtemp()), port)
+        manage = [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"]
+        subprocess.run(manage, cwd=ROOT, env=env, check=True, **quiet)
+        gunicorn = Path(sys.executable).with_name("gunicorn")
+        command = [str(gunicorn), "-c", "config/gunicorn.conf.py", "config.wsgi"]
+    server = subprocess.Popen(command, cwd=ROOT, env=env, **quiet)
     for _ in range(100):
         try:
             urllib.request.urlopen(f"http://127.0.0.1:{port}/accounts/login/", timeout=1)
@@ -145,6 +165,19 @@ def serve(port: int) -> subprocess.Popen:
             time.sleep(0.1)
     server.terminate()
     raise RuntimeError("the development server did not start")
+
+
+def deployed_env(workdir: Path, port: int) -> dict[str, str]:
+    """Settings as deployed (DEBUG off, WhiteNoise's manifest storage), over plain HTTP on
+    the loopback: cookies not marked Secure, no HSTS."""
+    return {
+        "DEBUG": "false",
+        "STATIC_ROOT": str(workdir / "static"),
+        "SECURE_COOKIES": "false",
+        "SECURE_HSTS_SECONDS": "0",
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "GUNICORN_BIND": f"127.0.0.1:{port}",
+    }
 
 
 def wait_for_mark(page, name: str, timeout: float = 60.0) -> None:
@@ -245,7 +278,7 @@ def run(args: argparse.Namespace, workdir: Path) -> tuple[list[dict], str]:
     user, source = build_library(args.size, args.annotations, args.seed)
     keep = set(Annotation.objects.values_list("pk", flat=True))
     port = free_port()
-    server = serve(port)
+    server = serve(port, args.server, workdir)
     base = f"http://127.0.0.1:{port}"
     results = []
     try:
@@ -270,7 +303,7 @@ def run(args: argparse.Namespace, workdir: Path) -> tuple[list[dict], str]:
     return results, version
 
 
-def machine(chromium: str) -> str:
+def machine(chromium: str, server: str) -> str:
     cpu = platform.processor() or platform.machine()
     try:
         lines = Path("/proc/cpuinfo").read_text().splitlines()
@@ -283,8 +316,14 @@ def machine(chromium: str) -> str:
         f"{cpu}, {os.cpu_count()} cores (load average {load}), {memory:.0f} GiB RAM; "
         f"{platform.system()} "
         f"{platform.release()}; Python {platform.python_version()}; Chromium {chromium} "
-        "(headless, Debian package); Django runserver, SQLite"
+        f"(headless, Debian package); {SERVERS[server]}, SQLite"
     )
+
+
+SERVERS = {
+    "runserver": "Django runserver (DEBUG)",
+    "gunicorn": "gunicorn (config/gunicorn.conf.py, DEBUG off, WhiteNoise)",
+}
 
 
 def report(args: argparse.Namespace, results: list[dict], chromium: str) -> str:
@@ -296,7 +335,7 @@ def report(args: argparse.Namespace, results: list[dict], chromium: str) -> str:
     lines = [
         f"Text: {args.size:,} code points (bench/corpus.py, seed {args.seed}), "
         f"{args.annotations:,} annotations; {args.runs} page loads, viewport 1280×900.",
-        f"Machine: {machine(chromium)}.",
+        f"Machine: {machine(chromium, args.server)}.",
         "",
         "| measure (ms unless noted) | median | range |",
         "|---|---|---|",

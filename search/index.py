@@ -33,6 +33,7 @@ from core.rows import fetch, quoter
 from search.backends import backend
 from search.models import SearchEntry, SearchEntryKind, SearchWord
 from search.text import is_cjk, stems, terms, tokens
+from search.transliterate import romanised
 from sources.models import Creator, Library, Source, SourceKind, SourceText, SourceType
 from sources.sharing.backup import library_restored
 
@@ -131,6 +132,8 @@ class SourceFacts:
     latest: Any
     facets: list[str] = field(default_factory=list)
     names: list[str] = field(default_factory=list)
+    # The names also as "family given" (a phrase "Mao Zedong") and in Latin letters.
+    also: list[str] = field(default_factory=list)
 
 
 def source_facts(source_ids: Iterable[int]) -> dict[int, SourceFacts]:
@@ -186,6 +189,8 @@ def _facts(source: Source) -> SourceFacts:
 def _add_creator(facts: SourceFacts, family: str, literal: str, given: str) -> None:
     facts.facets.append(creator_token(literal or family))
     facts.names.append(" ".join(filter(None, (given, family, literal))))
+    family_first = " ".join(filter(None, (family, given)))
+    facts.also += [family_first, *romanised(facts.names[-1], family_first)]
 
 
 _SOURCE_FIELDS = (
@@ -228,6 +233,16 @@ def _tags_of(through: Any, owner: str, ids: list[int]) -> dict[int, list[tuple[i
 def _tag_facets(tags: list[tuple[int, str, str]]) -> list[str]:
     result = [tag_token(tag_id) for tag_id, _, _ in tags]
     return result + [namespace_token(ns) for _, _, ns in tags if ns]
+
+
+def _names(names: Iterable[str]) -> list[str]:
+    """Names as the index holds them: as written, then in Latin letters (`transliterate`)."""
+    written = list(names)
+    return written + romanised(*written)
+
+
+def _tag_names(tags: list[tuple[int, str, str]]) -> list[str]:
+    return _names(name for _, name, _ in tags)
 
 
 def _annotation_events(ids: list[int]) -> dict[int, set[int]]:
@@ -286,7 +301,7 @@ def annotation_entry(
         title=source.title,
         body=annotation.exact,
         note=annotation.comment_raw,
-        terms=terms(annotation.exact, annotation.comment_raw, *(n for _, n, _ in tags)),
+        terms=terms(annotation.exact, annotation.comment_raw, *_tag_names(tags)),
         facets=_merge(facets),
     )
 
@@ -332,7 +347,7 @@ def _claim_entry(claim: Claim, tags: list, events: list, sources: list[SourceFac
         title="; ".join(e[1] for e in events),
         body=claim.statement,
         note=claim.note,
-        terms=terms(claim.statement, claim.note, *(n for _, n, _ in tags), *(e[1] for e in events)),
+        terms=terms(claim.statement, claim.note, *_tag_names(tags), *_names(e[1] for e in events)),
         facets=_merge(facets),
     )
 
@@ -399,7 +414,9 @@ def _source_entry(source: Source, facts: SourceFacts) -> SearchEntry:
         title=source.title,
         body=" · ".join(filter(None, [", ".join(facts.names), *described])),
         note=source.abstract,
-        terms=terms(source.title, *facts.names, *described, source.abstract, source.note),
+        terms=terms(
+            source.title, *facts.names, *facts.also, *described, source.abstract, source.note
+        ),
         facets=_merge(facts.facets),
     )
 

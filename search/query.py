@@ -23,6 +23,7 @@ from django.utils.datastructures import MultiValueDict
 
 from core.dates import edtf_bounds
 from search.text import is_cjk, query_words, tokens
+from search.transliterate import romanised
 from sources.models import SourceKind, SourceType
 
 MAX_QUERY_CHARS = 1_000
@@ -109,16 +110,17 @@ def parse_text(raw: str) -> TextQuery:
         if word in ("OR", "|"):
             join_next = bool(groups)
             continue
-        clause = _clause(match["phrase"] if word is None else word, quoted=word is None)
+        typed = match["phrase"] if word is None else word
+        clause = _clause(typed, quoted=word is None)
         if clause is None or count >= MAX_CLAUSES:
             continue
         count += 1
         if match["neg"]:
             excluded.append(clause)
         elif join_next:
-            groups[-1].append(clause)
+            groups[-1] += [clause, *_in_latin(typed, clause)]
         else:
-            groups.append([clause])
+            groups.append([clause, *_in_latin(typed, clause)])
         join_next = False
     return TextQuery(tuple(tuple(g) for g in groups), tuple(excluded), raw=raw.strip())
 
@@ -136,6 +138,16 @@ def _clause(text: str, *, quoted: bool) -> Clause | None:
     if len(words) == 1 and cjk and len(words[0]) == 1:
         prefix = True  # a single ideograph starts a bigram
     return Clause(tuple(words), prefix=prefix, fuzzy=fuzzy and len(words) == 1 and not cjk)
+
+
+def _in_latin(typed: str, clause: Clause) -> list[Clause]:
+    """The clause's words in Latin letters, as the index also holds names in another
+    script ("Сталин" also looks for "stalin", "Мао Цзэдун" for "mao zedong")."""
+    if clause.fuzzy or all(word.isascii() for word in clause.words):
+        return []
+    found = [c for form in romanised(typed) if (c := _clause(form, quoted=True))]
+    prefix = [replace(c, prefix=clause.prefix and not c.is_phrase) for c in found]
+    return [c for c in dict.fromkeys(prefix) if c != clause]
 
 
 # --- the query string ---------------------------------------------------------------

@@ -4,15 +4,15 @@ creators and archives of the libraries they may read (GET /search/suggest/?kind=
 Each answer is a short JSON list of `{"value", "label"}`: `value` goes into the query
 string (a tag's name, an event's id, a creator's family name, an archive's name), `label`
 is what the reader sees. Tags match as every tag field does (`annotations.tags.TagQuery`:
-any word, the namespace, accents and case set aside); the others by a case-insensitive
-substring of the name.
+any word, the namespace, accents and case set aside); creators by a part of the name in
+any script (accents and case set aside, `search.transliterate`); events and archives by a
+case-insensitive substring of the name.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Q
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.http import require_GET
 
@@ -20,6 +20,8 @@ from annotations.claims.models import Event
 from annotations.models import Tag
 from annotations.tags import TagQuery
 from core.dates import edtf_in_words
+from search.text import tokens
+from search.transliterate import romanised
 from sources.models import Creator, Library, Source
 
 MAX_TYPED = 200
@@ -27,6 +29,7 @@ MAX_SUGGESTIONS = 20
 # Tags are matched in Python (accents folded alike on SQLite and PostgreSQL): at most this
 # many of the reader's tags are looked at, the most recently made first.
 TAG_CANDIDATES = 5000
+CREATOR_CANDIDATES = 5000  # likewise for creators, matched in any script
 KINDS = ("tag", "event", "creator", "archive")
 
 
@@ -83,16 +86,32 @@ def _events(user: Any, libraries, typed: str) -> list[dict[str, Any]]:
 
 
 def _creators(user: Any, libraries, typed: str) -> list[dict[str, Any]]:
-    creators = Creator.objects.filter(source__library__in=libraries)
-    if typed:
-        creators = creators.filter(
-            Q(family__icontains=typed) | Q(given__icontains=typed) | Q(literal__icontains=typed)
-        )
+    creators = Creator.objects.filter(source__library__in=libraries).only(
+        "family", "given", "literal", "family_first", "suffix"
+    )
+    wanted = _name_forms(typed)
+    candidates = creators.order_by("-pk")[:CREATOR_CANDIDATES]
     seen: dict[str, tuple[str, str]] = {}
-    for creator in creators.order_by("family", "literal", "given")[: MAX_SUGGESTIONS * 5]:
+    for creator in sorted(candidates, key=lambda c: (c.family, c.literal, c.given)):
+        if wanted and not _meets(wanted, creator):
+            continue
         value = creator.literal or creator.family
         seen.setdefault(value.casefold(), (value, creator.display_name))
     return [{"value": value, "label": label} for value, label in seen.values()]
+
+
+def _name_forms(name: str) -> list[str]:
+    """A name folded (case and accents set aside) and in Latin letters (`transliterate`)."""
+    written = " ".join(token.folded for token in tokens(name))
+    return [written, *romanised(name)] if written else []
+
+
+def _meets(wanted: list[str], creator: Creator) -> bool:
+    """Is what was typed, in any of its forms, part of the creator's name in any of its
+    forms? ("stal" meets Сталин, "Цзэдун" meets Mao Zedong, "毛" meets 毛泽东)."""
+    family_first = " ".join(filter(None, (creator.family, creator.given, creator.literal)))
+    names = _name_forms(family_first) + romanised(f"{creator.given} {creator.family}")
+    return any(form in name for form in wanted for name in names)
 
 
 def _archives(user: Any, libraries, typed: str) -> list[dict[str, Any]]:

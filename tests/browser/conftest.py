@@ -7,10 +7,13 @@ from __future__ import annotations
 
 import os
 import shutil
+import threading
 
 import pytest
 from django.conf import settings
+from django.core.servers.basehttp import ThreadedWSGIServer
 from django.test import Client
+from django.test.testcases import LiveServerThread
 
 CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 # The ORM is called from test code while Playwright's event loop runs in the same thread.
@@ -25,6 +28,25 @@ LAUNCH_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+
+
+class _OneRequestAtATime(ThreadedWSGIServer):
+    """The live server, answering one request at a time. On in-memory SQLite every thread
+    shares one connection, and two requests at once (a page fetching its text's chunks in
+    parallel) would interleave their transactions ("no such savepoint"). Connections stay
+    threaded, so a browser's kept-alive connection never blocks another's."""
+
+    _lock = threading.Lock()
+
+    def set_app(self, application):
+        def one_at_a_time(environ, start_response):
+            with self._lock:
+                return application(environ, start_response)
+
+        super().set_app(one_at_a_time)
+
+
+LiveServerThread.server_class = _OneRequestAtATime
 
 
 def _need_chromium() -> None:

@@ -75,7 +75,10 @@ def poison_fields(world: World, payloads) -> int:
         for field in part.model._meta.concrete_fields:
             if isinstance(field, models.JSONField):
                 value = poisoned_json(field, payloads)
-                backup.rows_of(part, world.library).update(**{field.attname: value})
+                rows = backup.rows_of(part, world.library)
+                if field.null:  # only where it holds something (a passage has no region)
+                    rows = rows.filter(**{f"{field.attname}__isnull": False})
+                rows.update(**{field.attname: value})
     return count
 
 
