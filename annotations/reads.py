@@ -6,7 +6,9 @@ through the ORM and DRF: four model instances per row, a tags prefetch, a query 
 anew each time. Here the page is three prepared statements (the count, the rows in
 document order, their tags) and each row becomes the plain JSON of `AnnotationSerializer`
 straight from its tuple: the same fields, values converted the same way (timestamps by DRF's
-own `DateTimeField`, `can_edit` by `Annotation.editable_with_role`).
+own `DateTimeField`, `can_edit` by `Annotation.editable_with_role`). In UTC, DRF's default,
+PostgreSQL writes the timestamps as DRF would (`_iso_utc`): parsing and writing them in
+Python was 0.65 of the page's 1.15 ms in this module.
 
 Only the plain JSON of a text's or a source's annotations, with the filters that are
 columns (state, motivation, visibility), takes this path (`readable`); the others, and the
@@ -18,6 +20,7 @@ field by field, with the reference path, persona by persona.
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import json
 from collections.abc import Callable
@@ -27,7 +30,8 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import connections, router
 from django.utils import timezone
-from rest_framework import serializers
+from rest_framework import ISO_8601, serializers
+from rest_framework.settings import api_settings
 
 from annotations.models import Annotation, Tag, Visibility
 from annotations.serializers import _timestamp
@@ -90,23 +94,66 @@ def page(
     using = router.db_for_read(Annotation)
     conditions = tuple(key for key in (*SCOPES, *COLUMN_FILTERS) if key in query)
     values = [query[key] for key in conditions]
-    rows = fetch(using, _sql(using, conditions), [user.pk, *values, user.pk, limit, offset])
+    iso = connections[using].vendor == "postgresql" and _in_utc_iso()
+    sql = _sql(using, conditions, iso=iso)
+    rows = fetch(using, sql, [user.pk, *values, user.pk, limit, offset])
     if rows and len(rows) < limit or not rows and not offset:
         total = offset + len(rows)
     else:
         counted = fetch(using, _sql(using, conditions, counting=True), [user.pk, *values, user.pk])
         total = counted[0][0]
-    convert, stamp, tags = _converters(using), _stamper(), _tag_list(using)
+    if iso:  # PostgreSQL wrote the timestamps as DRF would (`_iso_utc`)
+        convert = stamp = _as_is
+    else:
+        convert, stamp = _converters(using), _stamper()
+    tags = _tag_list(using)
     return total, [_represent(row, tags(row[-1]), user, url, convert, stamp) for row in rows]
+
+
+def _as_is(value: Any) -> Any:
+    return value
+
+
+def _in_utc_iso() -> bool:
+    """Whether DRF writes timestamps in UTC, as ISO 8601 (the defaults)."""
+    if not settings.USE_TZ or str(api_settings.DATETIME_FORMAT).lower() != ISO_8601:
+        return False
+    zone = timezone.get_current_timezone()
+    return zone is dt.UTC or getattr(zone, "key", None) == "UTC"
+
+
+def _iso_utc(column: str) -> str:
+    """A timestamptz column as DRF writes it in UTC (`isoformat()`, "+00:00" as "Z"):
+    microseconds only when there are any (tests compare it with DRF's in every zone)."""
+    utc = f"({column} AT TIME ZONE 'UTC')"
+    return (
+        f"to_char({utc}, 'YYYY-MM-DD\"T\"HH24:MI:SS') || CASE WHEN "
+        f"to_char({utc}, 'US') = '000000' THEN '' "
+        f"ELSE to_char({utc}, '.US') END || 'Z'"
+    )
 
 
 def _stamper() -> Callable[[Any], Any]:
     """DRF's timestamp representation (`serializers._timestamp`), with the current time zone
-    looked up once per page instead of once per value (a third of the page's time)."""
+    looked up once per page instead of once per value (a third of the page's time), and in
+    UTC (the default) without DRF's steps per value."""
     if not settings.USE_TZ:
         return _timestamp
     zone = timezone.get_current_timezone()
-    return serializers.DateTimeField(default_timezone=zone).to_representation
+    drf = serializers.DateTimeField(default_timezone=zone).to_representation
+    if not _in_utc_iso():
+        return drf
+
+    def utc(value: Any) -> Any:
+        # In UTC, what DRF does comes down to this for the aware UTC values PostgreSQL and
+        # the ORM's converters hand over (`astimezone` to UTC keeps every field): half of
+        # the page's timestamps' cost. Anything else goes DRF's way.
+        if isinstance(value, dt.datetime) and value.utcoffset() == dt.timedelta(0):
+            text = value.isoformat()
+            return text[:-6] + "Z" if text.endswith("+00:00") else text
+        return drf(value)
+
+    return utc
 
 
 def _represent(
@@ -148,10 +195,12 @@ def _represent(
 
 
 @functools.cache
-def _sql(using: str, conditions: tuple[str, ...], *, counting: bool = False) -> str:
+def _sql(
+    using: str, conditions: tuple[str, ...], *, counting: bool = False, iso: bool = False
+) -> str:
     """The page's rows (or their count) for the given filters, in the order of their
     parameters: the user's id, the filters' values, the user's id again (then, for rows,
-    limit and offset)."""
+    limit and offset). With `iso`, the timestamps as DRF writes them in UTC (PostgreSQL)."""
     q, user = quoter(using), get_user_model()
     a = functools.partial(q, Annotation)
     columns = {
@@ -173,7 +222,10 @@ def _sql(using: str, conditions: tuple[str, ...], *, counting: bool = False) -> 
     )
     if counting:
         return f"SELECT count(*) {body}"
-    selected = ", ".join(f"a.{a(name)}" for name in ROW_FIELDS)
+    stamped = ("created", "modified") if iso else ()
+    selected = ", ".join(
+        _iso_utc(f"a.{a(name)}") if name in stamped else f"a.{a(name)}" for name in ROW_FIELDS
+    )
     extra = (
         f"l.{q(Library, 'slug')}, t.{q(SourceText, 'source')}, t.{q(SourceText, 'revision')}, "
         f"u.{q(user, user.USERNAME_FIELD)}, m.{q(Membership, 'role')}, {_tags_sql(using)}"

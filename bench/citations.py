@@ -9,7 +9,10 @@ and Chinese names):
      calling pandoc pays every time);
   2. our engine, cold (empty cache): rendering plus the per-item cache fill;
   3. our engine, warm: every entry and the order come from the cache;
-  4. our engine after one source was edited: one entry re-rendered, the order re-sorted.
+  4. our engine after one source was edited (its title corrected): its context group
+     re-rendered, its place found among the entries around its old one;
+  5. our engine after another source's first author changed (it moves far): the same,
+     then its place found among pivots of the order (`engine._place`).
 The results go to the "Citations" section of bench/README.md (other sections are kept).
 """
 
@@ -284,11 +287,14 @@ rendered to HTML. Measured {time.strftime("%Y-%m-%d")} on {machine()}.
 |---|---|---|
 {table}
 
-Warm means every entry and the selection's order came from Django's cache (the target is
-≤ 1 s). Cold is one pandoc run through our citeproc driver, which renders and sorts at
-once. After an edit, the edited entry's group (items whose first author has the same name)
-is rendered again while pandoc re-sorts the selection with a copy of the style that prints
-nothing, in parallel; see `citations/engine.py` and
+Cold / pandoc alone (wall): {rows[1][1] / rows[0][1]:.2f}. Warm means every entry and the
+selection's order came from Django's cache. Cold is one pandoc run per core through our
+citeproc driver, each rendering and sorting a part of the selection, and one small sort
+checking the parts' bounds. After an edit, the edited entry's group (items whose first
+author has the same name) is rendered again while pandoc sorts the entry among the
+{2 * engine.NEAR} entries around its old place, in parallel; an entry that left that
+stretch is then placed among {engine.PIVOTS} pivots of the cached order and among the
+entries between its two. See `citations/engine.py` and
 `docs/decisions/0004-citations-pandoc-and-cache.md`. Timings on a shared machine are noisy
 (the load average is recorded above): compare CPU times, and read walls as ratios.
 {END}"""
@@ -310,11 +316,13 @@ def main() -> None:
     render = lambda selection: engine.render_bibliography(selection, style=args.style)  # noqa: E731
     cache.clear()
     edited = [*items[:-1], items[-1] | {"title": items[-1]["title"] + " (corrected)"}]
+    moved = [items[0] | {"author": [{"family": "Aalto", "given": "Anna"}]}, *edited[1:]]
     steps = [
         ("pandoc alone (one citeproc run)", lambda: pandoc_alone(items, args.style)),
         ("our engine, cold (empty cache)", lambda: len(render(items))),
         ("our engine, warm (all cached)", lambda: len(render(items))),
         ("our engine, after one source edited", lambda: len(render(edited))),
+        ("our engine, after one first author changed", lambda: len(render(moved))),
     ]
     rows = []
     for step, (label, work) in enumerate(steps):
@@ -323,7 +331,8 @@ def main() -> None:
             raise SystemExit(f"{label}: {entries} entries for {args.items} items")
         rows.append((label, wall, cpu))
     for label, wall, cpu in rows:
-        print(f"{label:<40} {wall:8.2f} s wall {cpu:8.2f} s CPU")
+        print(f"{label:<42} {wall:8.2f} s wall {cpu:8.2f} s CPU")
+    print(f"cold / pandoc alone: {rows[1][1] / rows[0][1]:.2f} (wall), load {machine()}")
     if not args.no_readme:
         write_readme(rows, args.items, args.style)
         print(f"recorded in {README.relative_to(ROOT)}")

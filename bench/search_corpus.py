@@ -527,7 +527,7 @@ def load(url: str, args: argparse.Namespace) -> None:
         "claim_event": Loader(model("annotations", "ClaimEvent")),
         "evidence": Loader(model("annotations", "Evidence")),
     }
-    entries = Loader(model("annotations", "SearchEntry"))
+    entries = Loader(model("search", "SearchEntry"))
     corpus = Corpus(args)
     timings = {}
     started = time.monotonic()
@@ -555,6 +555,11 @@ def load(url: str, args: argparse.Namespace) -> None:
                                regexp_split_to_table(e.terms, ' ') w
                          WHERE e.kind <> 'passage' AND length(w) BETWEEN 3 AND 40
                            AND w ~ '^[[:alpha:]]' AND w !~ '^[一-鿿]'""")
+        # The lexicon (search migration 0002): its triggers did not fire while loading.
+        conn.execute("""INSERT INTO search_lexeme (lexeme)
+                        SELECT DISTINCT unnest(tsvector_to_array(document))
+                          FROM annotations_searchentry
+                        ON CONFLICT DO NOTHING""")
         timings["index"] = time.monotonic() - started
         for table in ["auth_user", *(loader.table for loader in loaders.values()), entries.table]:
             conn.execute(f"""SELECT setval(pg_get_serial_sequence('{table}', 'id'),

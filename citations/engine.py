@@ -20,15 +20,20 @@ names, or number their entries, make the whole selection one group.
 Order: the bibliography must come out in the style's sort order, which pandoc computes with
 the Unicode collation algorithm; we do not imitate it in Python. The order of a selection is
 cached under the digest of its items; a per-(style, locale) reference order (the last one
-computed) answers any subset of it, e.g. after a source was deleted. Otherwise pandoc sorts
+computed) answers any subset of it, e.g. after a source was deleted. An edited item (a new
+digest under a CSL id the reference order knows) is sorted among the known items around its
+old place, and up to PLACE_LIMIT new items are placed among known ones by two small sorts;
+a new item costs a sort of a hundred items, not of the selection. Otherwise pandoc sorts
 the whole selection with a copy of the style whose layouts print nothing (the same <sort>
 and macros: ~4 s per 10,000 items instead of ~13 s for full rendering), in parallel with
-the rendering of the misses. A selection that is wholly new is rendered and sorted by one
-pandoc run. See docs/decisions/0004-citations-pandoc-and-cache.md.
+the rendering of the misses. A selection that is wholly new is rendered and sorted in one
+part per core, checked at the parts' bounds (`_render_whole`). See
+docs/decisions/0004-citations-pandoc-and-cache.md.
 """
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import html
 import json
@@ -43,7 +48,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from itertools import pairwise
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -168,6 +173,10 @@ SPLIT_FROM = 400
 # by two small sorts each round (`_place`); more, and pandoc sorts the whole selection.
 PLACE_LIMIT = 50
 PIVOTS = 100  # known items the first placing sort holds
+# An edited item (a new digest under a CSL id the reference order placed) is first looked
+# for among this many known items each side of its old place, by one small sort
+# (`_near_old_place`); only where it left that stretch is it placed by `_place`.
+NEAR = 64
 # Bounded: a longer name cannot be a style, and would overflow the file system's name limit.
 STYLE_ID = re.compile(r"[a-z0-9][a-z0-9.\-]{0,199}")
 SPACER_ID = "marginalia-spacer"
@@ -342,6 +351,7 @@ NAME_VARIABLES = (
 )
 
 
+@lru_cache(maxsize=16_384)  # names repeat: a library has far fewer authors than entries
 def _fold(text: str) -> str:
     decomposed = unicodedata.normalize("NFKD", text)
     return "".join(ch for ch in decomposed if ch.isalnum()).casefold()
@@ -536,6 +546,11 @@ def _order_keys(info: StyleInfo, lang: str, digests: Sequence[str]) -> tuple[str
     )
 
 
+def _places_key(info: StyleInfo, lang: str) -> str:
+    """The reference order's ranks by CSL id (`id`), where an edited item was."""
+    return _cache_key("reference-places", info.digest, lang)
+
+
 def _known_order(
     info: StyleInfo, lang: str, digests: Sequence[str]
 ) -> tuple[list[int] | None, dict[str, int]]:
@@ -551,16 +566,21 @@ def _known_order(
     return sorted(range(len(digests)), key=lambda i: ranks[digests[i]]), reference
 
 
-def _remember_order(
-    info: StyleInfo, lang: str, digests: Sequence[str], order: list[int], reference: dict
-) -> None:
+def _remember_order(selection: Selection, order: list[int], reference: dict) -> None:
     """Cache the selection's order; it becomes the reference order too unless it is a
-    smaller selection than the reference (a search's results inside a library)."""
+    smaller selection than the reference (a search's results inside a library), and then
+    so do its ranks by CSL id."""
+    info, lang, digests = selection.info, selection.lang, selection.digests
     ranks = {digests[i]: rank for rank, i in enumerate(order)}
     selection_key, reference_key = _order_keys(info, lang, digests)
     remembered = {selection_key: ranks}
     if len(ranks) >= len(reference):
         remembered[reference_key] = ranks
+        items = selection.items
+        places = {
+            items[i]["id"]: r for r, i in enumerate(order) if isinstance(items[i].get("id"), str)
+        }
+        remembered[_places_key(info, lang)] = places
     django_cache.set_many(remembered, timeout=CACHE_TIMEOUT)
 
 
@@ -568,9 +588,10 @@ def _render_missing(
     selection: Selection, missing: list[int], order: list[int] | None, reference: dict[str, int]
 ) -> tuple[dict[int, str], list[int]]:
     """Render the missing entries (whole groups at a time, chunks on every core) and put
-    in order what the cache cannot: a few new items are placed among those the reference
-    order knows (`_place`), otherwise pandoc sorts the whole selection. (entries by
-    index, order)."""
+    in order what the cache cannot: an edited item is looked for near its old place
+    (`_near_old_place`), a few new items are placed among those the reference order
+    knows (`_place`), otherwise pandoc sorts the whole selection. (entries by index,
+    order)."""
     info, lang, items, digests = selection.info, selection.lang, selection.items, selection.digests
     inputs, rank = _input_order(info, digests)
     unknown = order is None
@@ -578,7 +599,7 @@ def _render_missing(
     placing = unknown and 0 < len(new) <= PLACE_LIMIT and len(new) < len(items)
     if unknown and not placing and len(missing) == len(items):
         rendered, order = _render_whole(selection, rank)
-        _remember_order(info, lang, digests, order, reference)
+        _remember_order(selection, order, reference)
         return rendered, order
     chunks = _chunks(missing, selection.groups, rank)
     jobs = [_bibliography_job(info, lang, selection.fmt, items, chunk) for chunk in chunks]
@@ -588,14 +609,15 @@ def _render_missing(
             fresh = set(new)
             known = [i for i in range(len(items)) if i not in fresh]
             known.sort(key=lambda i: reference[digests[i]])
-            order = _place(pool, selection, known, new, rank)
+            near = _near_old_place(pool, selection, known, new, rank, reference)
+            order = near or _place(pool, selection, known, new, rank)
         elif unknown:
             order = pool.submit(_sort_job(info, lang, items, inputs)).result()[0]
         rendered: dict[int, str] = {}
         for future in running:
             rendered.update(zip(*future.result(), strict=True))
     if unknown:
-        _remember_order(info, lang, digests, order, reference)
+        _remember_order(selection, order, reference)
     return rendered, order
 
 
@@ -693,6 +715,32 @@ def _place(
         else:
             order += between.get(c, known[(c - 1) * step + 1 : c * step]) + gaps.get(c, [])
     return order
+
+
+def _near_old_place(
+    pool: ThreadPoolExecutor, selection: Selection, known: list[int], new: list[int],
+    rank: list[int], reference: dict[str, int],
+) -> list[int] | None:  # fmt: skip
+    """The selection's order when its one new item is an edited one found again near
+    its old place (the reference rank of its CSL id): one sort of it among the NEAR known
+    items each side of that place. Exact where it lands between two of them (or before
+    the first, or after the last, known item): as in `_place`, any subset is ordered as
+    the whole selection orders it. None when it left that stretch, or was not an edit."""
+    item_id = selection.items[new[0]].get("id") if len(new) == 1 else None
+    if not isinstance(item_id, str):
+        return None
+    old = (django_cache.get(_places_key(selection.info, selection.lang)) or {}).get(item_id)
+    if old is None:
+        return None
+    digests = selection.digests
+    place = bisect.bisect_left([reference[digests[i]] for i in known], old)
+    low, high = max(0, place - NEAR), min(len(known), place + NEAR)
+    stretch = sorted([*known[low:high], *new], key=rank.__getitem__)
+    job = _sort_job(selection.info, selection.lang, selection.items, stretch)
+    found = pool.submit(job).result()[0]
+    at = found.index(new[0])
+    inside = (at > 0 or low == 0) and (at < len(found) - 1 or high == len(known))
+    return [*known[:low], *found, *known[high:]] if inside else None
 
 
 def _input_order(info: StyleInfo, digests: list[str]) -> tuple[list[int], list[int]]:

@@ -5,6 +5,8 @@ by page, with every filter the fast path accepts."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -90,6 +92,26 @@ def test_filtered_pages_are_the_reference_pages(as_user, bob, alice, notes, filt
     for user in (alice, bob):
         fast, reference = responses(as_user(user), f"{LIST}?text={notes.pk}&{filters}", monkeypatch)
         assert fast == reference
+
+
+@pytest.mark.parametrize("zone", ["UTC", "Europe/Moscow", "America/St_Johns"])
+def test_timestamps_are_the_reference_ones_in_any_time_zone_and_on_whole_seconds(
+    as_user, bob, notes, settings, monkeypatch, zone
+):
+    """In UTC the page writes timestamps itself (`reads._stamper`), elsewhere DRF does: both
+    as the reference path, a timestamp without microseconds included (isoformat leaves
+    them out) and one edited later than it was made."""
+    settings.TIME_ZONE = zone
+    whole = dt.datetime(1950, 2, 14, 12, 0, tzinfo=dt.UTC)
+    first, second = Annotation.objects.filter(text=notes).order_by("pk")[:2]
+    Annotation.objects.filter(pk=first.pk).update(created=whole, modified=whole)
+    Annotation.objects.filter(pk=second.pk).update(modified=whole + dt.timedelta(microseconds=7))
+    fast, reference = responses(as_user(bob), f"{LIST}?text={notes.pk}", monkeypatch)
+    assert fast == reference
+    stamps = {note["id"]: (note["created"], note["modified"]) for note in fast["results"]}
+    utc = zone == "UTC"
+    assert stamps[first.pk] == (("1950-02-14T12:00:00Z",) * 2 if utc else stamps[first.pk])
+    assert stamps[second.pk][1].endswith("12:00:00.000007Z" if utc else stamps[second.pk][1])
 
 
 def test_other_lists_stay_on_the_reference_path(as_user, bob, notes, library):

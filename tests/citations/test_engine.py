@@ -285,6 +285,55 @@ def test_an_edited_entry_lands_where_pandoc_puts_it_without_sorting_the_selectio
     assert any(entry.startswith("Mikoyan, Anastas.") for entry in entries)
 
 
+@pytest.mark.parametrize("edited_at", [0, 57, 399])
+def test_an_edited_entry_is_found_again_near_its_old_place_by_one_small_sort(
+    pandoc_runs, edited_at
+):
+    """A correction that leaves an entry near where it was (a title's typo, a date, an
+    archive's folio): one sort among the NEAR entries each side of its old place, and the
+    entry where pandoc puts it, at either end of the selection too."""
+    items = library_of(400)
+    target = citations.render_bibliography_keyed(items, fmt="text")[edited_at][0]
+    edited = [dict(item) for item in items]
+    index = items.index(target)
+    edited[index] = edited[index] | {"title": f"{target['title']} (corrected)"}
+    del pandoc_runs[:]
+    entries = render_bibliography(edited, fmt="text")
+    low, high = max(0, edited_at - citations.NEAR), min(399, edited_at + citations.NEAR)
+    assert [count for mode, count in pandoc_runs if mode == "order"] == [high - low + 1]
+    assert entries == full_run(edited)
+    assert "(corrected)" in entries[edited_at].casefold()
+
+
+def test_an_edited_entry_that_moves_far_is_placed_among_pivots(pandoc_runs):
+    """An edit that moves an entry out of the stretch around its old place (a new first
+    author) costs the small sort that found it gone, then those of `_place` (one when it
+    lands before the first pivot)."""
+    items = library_of(400)
+    render_bibliography(items, fmt="text")
+    edited = [dict(item) for item in items]
+    edited[123] = edited[123] | {"author": [{"family": "Aardvark", "given": "A."}]}
+    del pandoc_runs[:]
+    entries = render_bibliography(edited, fmt="text")
+    orders = [count for mode, count in pandoc_runs if mode == "order"]
+    assert orders[0] == 2 * citations.NEAR + 1, pandoc_runs  # the stretch around 123
+    assert 2 <= len(orders) <= 3 and max(orders[1:]) <= citations.PIVOTS + 2, pandoc_runs
+    assert entries == full_run(edited)
+    assert entries[0].startswith("Aardvark, A.")
+
+
+def test_an_edited_entry_without_a_csl_id_is_placed_among_pivots(pandoc_runs):
+    items = [{k: v for k, v in item.items() if k != "id"} for item in library_of(150)]
+    render_bibliography(items, fmt="text")
+    edited = [dict(item) for item in items]
+    edited[40] = edited[40] | {"title": "Zzz last of its author"}
+    del pandoc_runs[:]
+    entries = render_bibliography(edited, fmt="text")
+    pivots = len(range(0, 149, -(-149 // citations.PIVOTS)))  # `_place`'s, among 149 known
+    assert [count for mode, count in pandoc_runs if mode == "order"][0] == pivots + 1
+    assert entries == full_run(edited)
+
+
 def test_many_new_entries_are_placed_in_their_gaps_ties_included(pandoc_runs, monkeypatch):
     monkeypatch.setattr(citations, "PIVOTS", 7)  # many gaps, several new entries in one
     items = library_of(120)
