@@ -7,10 +7,11 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
+from annotations.claims.claims import link_event
 from annotations.models import Annotation
 from sources.pages import pdf
 from sources.pages.models import Page
-from tests.factories import make_annotation, make_source
+from tests.factories import make_annotation, make_claim, make_event, make_evidence, make_source
 from tests.sources.pages.conftest import import_pdf
 from tests.sources.pages.scans import english_text, russian_text, text_pdf, wrapped
 
@@ -260,6 +261,22 @@ def test_a_region_drawn_on_a_page_becomes_an_annotation_with_comment_and_tags(
     assert "The registry stamp" in mark.get_attribute("title")
     crop = page.request.get(mark.get_attribute("href"))
     assert crop.status == 200 and crop.headers["content-type"] == "image/png"
+    assert page.js_errors == []
+
+    # The region as a claim's evidence: the claim and event pages show the page area.
+    claim = make_claim(library=source.library, creator=alice, statement="The record was filed.")
+    make_evidence(claim=claim, annotation=region, creator=alice)
+    event = make_event(library=source.library, creator=alice)
+    link_event(claim, event, relation="about")
+    for url in (reverse("claim-detail", args=[claim.pk]), reverse("event-detail", args=[event.pk])):
+        page.goto(url)
+        image = page.get_by_role("img", name="Region of page 1: The registry stamp")
+        image.wait_for()
+        page.wait_for_function(
+            "(img) => img.complete && img.naturalWidth > 0", arg=image.element_handle()
+        )
+        shown = image.evaluate("(img) => [img.naturalWidth, img.naturalHeight]")
+        assert shown[0] > 0 and shown[0] > shown[1], shown  # wider than tall, as drawn (30 × 15 %)
     assert page.js_errors == []
 
 
