@@ -93,5 +93,21 @@ test-postgres: install
 
 test: lint test-sqlite test-postgres ## Install, lint, check migrations, run the suite (SQLite, then PostgreSQL)
 
+HYPOTHESIS_VERSION ?= 1.1766.0
+HYPOTHESIS_DIR := static/vendor/hypothesis
+vendor-hypothesis: ## Vendor the Hypothesis client from npm (HYPOTHESIS_VERSION=…; needs npm, never at run time)
+	rm -rf var/hypothesis-pack && mkdir -p var/hypothesis-pack
+	cd var/hypothesis-pack && npm pack --silent hypothesis@$(HYPOTHESIS_VERSION) >/dev/null && tar xzf hypothesis-*.tgz
+	rm -rf $(HYPOTHESIS_DIR)/build && mkdir -p $(HYPOTHESIS_DIR)/build/scripts $(HYPOTHESIS_DIR)/build/styles
+	cd var/hypothesis-pack/package && cp LICENSE package.json ../../../$(HYPOTHESIS_DIR)/ \
+	  && cp build/boot-template.js build/manifest.json ../../../$(HYPOTHESIS_DIR)/build/ \
+	  && cp build/scripts/annotator.bundle.js build/scripts/sidebar.bundle.js ../../../$(HYPOTHESIS_DIR)/build/scripts/ \
+	  && cp build/styles/annotator.css build/styles/highlights.css build/styles/katex.min.css \
+	     build/styles/pdfjs-overrides.css build/styles/sidebar.css ../../../$(HYPOTHESIS_DIR)/build/styles/ \
+	  && cp -r build/styles/fonts ../../../$(HYPOTHESIS_DIR)/build/styles/
+	sed -i 's/^Version: .*/Version: $(HYPOTHESIS_VERSION)/' $(HYPOTHESIS_DIR)/VENDORED.md
+	rm -rf var/hypothesis-pack
+	@echo "Vendored hypothesis@$(HYPOTHESIS_VERSION) into $(HYPOTHESIS_DIR); run make test."
+
 clean: ## Remove the virtualenv and local data
 	rm -rf $(VENV) var/*.sqlite3 var/static

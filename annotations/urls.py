@@ -12,6 +12,7 @@ router.register("annotations", api.AnnotationViewSet, basename="api-annotation")
 router.register("tags", api.TagViewSet, basename="api-tag")
 
 urlpatterns = [
+    path("", include("annotations.hypothesis.urls")),
     path("annotations/<int:pk>/history/", views.annotation_history, name="annotation-history"),
     path(
         "annotations/<int:pk>/history/<int:history_id>/revert/",

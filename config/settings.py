@@ -253,6 +253,10 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = Path(env_str("STATIC_ROOT", str(BASE_DIR / "var" / "static")))
 STATICFILES_DIRS = [BASE_DIR / "static"]
+STATICFILES_FINDERS = [
+    "config.staticfiles.FileSystemFinder",  # static/, less the vendored Hypothesis client
+    "django.contrib.staticfiles.finders.AppDirectoriesFinder",
+]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -294,7 +298,7 @@ MAX_PDF_EXPANSION = env_int("MAX_PDF_EXPANSION", 20)  # content read, × the fil
 PDF_READ_SECONDS = env_int("PDF_READ_SECONDS", 60)
 # Page images and scans (sources/pages/): a page's pixels, whatever draws them (a scan, an
 # image in a PDF), are bounded before anything decodes them (60 MP: A4 at 900 dpi); a scan
-# of more pages than OCR_MAX_PAGES is refused (Tesseract reads about 10 pages a minute a core).
+# of more pages than OCR_MAX_PAGES is refused (Tesseract reads 20–30 typed pages a minute a core).
 MAX_PAGE_PIXELS = env_int("MAX_PAGE_PIXELS", 60_000_000)
 OCR_MAX_PAGES = env_int("OCR_MAX_PAGES", 500)
 TESSERACT_CMD = env_str("TESSERACT_CMD", "tesseract")
@@ -343,6 +347,8 @@ CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31_536_000)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+# The Hypothesis client's accounts are `acct:<name>@<authority>` (annotations/hypothesis/).
+HYPOTHESIS_AUTHORITY = env_str("HYPOTHESIS_AUTHORITY", "marginalia.local")
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=False)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", default=False)

@@ -333,6 +333,10 @@ def _fill(path: str, name: str, value: Any) -> str:
 
 
 def _values(name: str, segment: str, route: Route, world: World) -> list[Any]:
+    if name == "userid":  # the Hypothesis client's "me"
+        return ["me"]
+    if name == "path" and route.name == "hypothesis-client":
+        return ["styles/sidebar.css", "../VENDORED.md"]
     if name == "revision":
         return [obj.revision for obj in world.values_for("text")]
     if name == "history_id":

@@ -1,0 +1,298 @@
+"""/hypothesis/: the annotation service the vendored Hypothesis client talks to.
+
+The requests are shaped as the client sends them (hypothesis/client src/sidebar/services/
+api.ts and its create body: RangeSelector, a TextPositionSelector in UTF-16 code units of
+the live page, a TextQuoteSelector), and the answers as h's API answers them.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from pathlib import Path
+
+import jwt
+import pytest
+from django.test import Client
+
+from annotations.hypothesis import tokens
+from annotations.models import Annotation, Visibility
+from sources.models import Library
+from tests.factories import make_annotation, make_library, make_source, make_text
+
+API = "/hypothesis/api/"
+PAGE = "https://foreignpolicy.com/2019/12/16/mao-stalin-moscow-visit/"
+# An astral character before the quote: the client counts it twice (UTF-16), we once.
+TEXT = "Mao came to Moscow 𠮷 in December 1949. Stalin kept him waiting for weeks."
+BUNDLE = Path(__file__).resolve().parents[3] / "static/vendor/hypothesis/build/scripts"
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def article(library, alice):
+    source = make_source(library=library, title="Mao in Moscow", url=PAGE)
+    make_text(source=source, text=TEXT, imported_by=alice)
+    return source
+
+
+def bearer(user) -> dict[str, str]:
+    return {"HTTP_AUTHORIZATION": f"Bearer {tokens.bearer_tokens(user)['access_token']}"}
+
+
+def call(method: str, path: str, user=None, body=None, **extra):
+    client = Client()
+    headers = bearer(user) if user is not None else {}
+    send = getattr(client, method)
+    if body is None:
+        return send(API + path, **headers, **extra)
+    return send(API + path, body, content_type="application/json", **headers, **extra)
+
+
+def client_body(quote: str, *, uri: str = PAGE, **extra) -> dict:
+    """What the client posts for a highlight of `quote` on the live page (TEXT)."""
+    start = TEXT.index(quote)
+    utf16 = start + sum(1 for ch in TEXT[:start] if ord(ch) > 0xFFFF)
+    return {
+        "uri": uri,
+        "group": "__world__",
+        "permissions": {"read": ["group:__world__"]},
+        "tags": [],
+        "text": "",
+        "document": {"title": ["Mao in Moscow"], "link": [{"href": uri}]},
+        "target": [
+            {
+                "source": uri,
+                "selector": [
+                    {"type": "RangeSelector", "startContainer": "/p[1]", "startOffset": 0,
+                     "endContainer": "/p[1]", "endOffset": 5},
+                    {"type": "TextPositionSelector", "start": utf16, "end": utf16 + len(quote)},
+                    {"type": "TextQuoteSelector", "exact": quote,
+                     "prefix": TEXT[max(0, start - 8):start],
+                     "suffix": TEXT[start + len(quote):start + len(quote) + 8]},
+                ],
+            }
+        ],
+        # Sent by the client and ignored by the service:
+        "created": "2026-01-01T00:00:00Z", "user": "acct:someone@else", "links": {}, "hidden": True,
+        **extra,
+    }  # fmt: skip
+
+
+# --- the contract with the vendored client ---------------------------------------------------
+
+
+def test_every_route_the_sidebar_calls_is_in_the_index():
+    bundle = (BUNDLE / "sidebar.bundle.js").read_text(encoding="utf-8")
+    called = set(re.findall(r'\b\w\("((?:[a-z]+\.)+[a-z]+|search|links)"\)', bundle))
+    assert {"annotation.create", "search", "profile.read", "groups.read"} <= called
+    index = call("get", "").json()["links"]
+
+    def route(name: str) -> dict:
+        node = index
+        for part in name.split("."):
+            node = node[part]
+        return node
+
+    for name in called:
+        assert route(name)["url"].startswith("http://testserver/hypothesis/api/"), name
+        assert route(name)["method"] in ("GET", "POST", "PATCH", "PUT", "DELETE")
+
+
+def test_the_api_root_ends_in_a_slash_and_links_say_no_websocket():
+    assert Client().get("/hypothesis/app.html").status_code == 200
+    links = call("get", "links").json()
+    assert links["websocket"] is None and ":tag" in links["search.tag"]
+
+
+def test_the_sidebar_page_may_be_framed_and_carries_the_config():
+    response = Client().get("/hypothesis/app.html")
+    assert "X-Frame-Options" not in response
+    assert "frame-ancestors *" in response["Content-Security-Policy"]
+    config = re.search(rb'class="js-hypothesis-config" type="application/json">(.*?)</script>',
+                       response.content)  # fmt: skip
+    assert b'"apiUrl": "http://testserver/hypothesis/api/"' in config[1]
+    assert b"<hypothesis-app>" in response.content
+
+
+def test_boot_is_the_template_with_this_service_filled_in():
+    script = Client().get("/hypothesis/boot.js").content.decode()
+    assert "__ASSET_ROOT__" not in script and "__SIDEBAR_APP_URL__" not in script
+    assert '"http://testserver/hypothesis/client/"' in script
+    assert "http://testserver/hypothesis/app.html" in script
+
+
+# --- tokens -------------------------------------------------------------------------------------
+
+
+def grant(user, **claims) -> str:
+    now = int(time.time())
+    body = {"iss": tokens.CLIENT_ID, "aud": "testserver", "sub": tokens.userid(user),
+            "nbf": now, "exp": now + 300, **claims}  # fmt: skip
+    return jwt.encode(body, tokens._grant_key(), algorithm="HS256")
+
+
+def test_a_grant_token_is_traded_for_bearer_tokens_that_refresh(alice, library, article):
+    minted = tokens.grant_token(alice, type("R", (), {"get_host": lambda self: "testserver"})())
+    form = {"grant_type": "urn:ietf:params:oauth:grant-type:jwt-bearer", "assertion": minted}
+    answer = Client().post(API + "token", form).json()
+    assert answer["token_type"] == "Bearer" and answer["expires_in"] == 3600
+    access = {"HTTP_AUTHORIZATION": f"Bearer {answer['access_token']}"}
+    assert Client().get(API + "profile", **access).json()["userid"] == "acct:alice@marginalia.local"
+    refresh = {"grant_type": "refresh_token", "refresh_token": answer["refresh_token"]}
+    again = Client().post(API + "token", refresh).json()
+    assert "access_token" in again
+
+
+@pytest.mark.parametrize(
+    "claims",
+    [{"aud": "elsewhere.org"}, {"iss": "someone"}, {"exp": int(time.time()) - 60},
+     {"exp": int(time.time()) + 3600}, {"sub": "acct:nobody@marginalia.local"}],
+)  # fmt: skip
+def test_a_foreign_stale_or_long_grant_is_refused(alice, claims):
+    form = {"grant_type": "urn:ietf:params:oauth:grant-type:jwt-bearer",
+            "assertion": grant(alice, **claims)}  # fmt: skip
+    response = Client().post(API + "token", form)
+    assert response.status_code == 400 and response.json() == {"error": "invalid_grant"}
+
+
+def test_a_forged_grant_and_a_changed_password_end_access(alice):
+    forged = jwt.encode(
+        {"sub": tokens.userid(alice)},
+        "not our key, though long enough for HS256",
+        algorithm="HS256",
+    )
+    form = {"grant_type": "urn:ietf:params:oauth:grant-type:jwt-bearer", "assertion": forged}
+    assert Client().post(API + "token", form).status_code == 400
+    headers = bearer(alice)
+    assert Client().get(API + "profile", **headers).status_code == 200
+    alice.set_password("a new one, long enough")
+    alice.save()
+    response = Client().get(API + "profile", **headers)
+    assert response.status_code == 401 and "not valid" in response.json()["reason"]
+
+
+def test_a_session_cookie_is_not_a_sign_in_here(client, alice, article):
+    client.force_login(alice)
+    response = client.post(
+        API + "annotations", client_body("Stalin"), content_type="application/json"
+    )
+    assert response.status_code == 401 and not Annotation.objects.exists()
+
+
+# --- profile, groups ---------------------------------------------------------------------------
+
+
+def test_groups_are_the_libraries_one_may_annotate_in(library, alice, vera):
+    make_library(owner=vera, name="Vera's own")
+    mine = [g["id"] for g in call("get", "profile/groups", alice).json()]
+    assert mine == [library.slug]
+    assert [g["id"] for g in call("get", "groups", vera).json()] == [
+        Library.objects.get(name="Vera's own").slug
+    ]
+    assert call("get", "profile").json()["userid"] is None
+    assert call("get", f"groups/{library.slug}", vera).status_code == 404
+
+
+# --- search -------------------------------------------------------------------------------------
+
+
+def test_search_finds_a_pages_annotations_by_any_spelling_of_its_address(
+    article, library, alice, bob, vera, mallory
+):
+    shared = make_annotation(text=article.current_text, creator=bob, quote="Stalin kept him")
+    make_annotation(text=article.current_text, creator=bob, quote="Moscow",
+                    visibility=Visibility.PRIVATE)  # fmt: skip
+    other = make_source(library=make_library(owner=mallory, name="Elsewhere"), url=PAGE)
+    make_annotation(text=make_text(source=other, text=TEXT, imported_by=mallory), creator=mallory,
+                    quote="December")  # fmt: skip
+    spelled = PAGE.replace("https://foreignpolicy.com", "http://ForeignPolicy.com:80").rstrip("/")
+    query = {"uri": spelled + "?utm_source=twitter&fbclid=x", "limit": 50, "sort": "created",
+             "order": "asc", "_separate_replies": "false"}  # fmt: skip
+    answer = call("get", "search", vera, data=query).json()
+    assert answer["total"] == 1
+    (found,) = answer["rows"]
+    assert found["id"] == str(shared.pk) and found["group"] == library.slug
+    assert found["permissions"]["read"] == [f"group:{library.slug}"]
+    position, quote = found["target"][0]["selector"]
+    assert quote["exact"] == "Stalin kept him"
+    assert position["start"] == TEXT.index("Stalin") + 1  # UTF-16: the astral char counts twice
+    assert call("get", "search", bob, data=query).json()["total"] == 2
+    assert call("get", "search", mallory, data=query).json()["total"] == 1
+    assert call("get", "search", data=query).json()["total"] == 0  # anonymous, private library
+
+
+def test_search_pages_by_the_last_rows_created_time_and_brings_replies(article, alice, bob):
+    first = make_annotation(text=article.current_text, creator=bob, quote="Mao came")
+    second = make_annotation(text=article.current_text, creator=bob, quote="Stalin")
+    reply = call("post", "annotations", alice, {"references": [str(first.pk)], "text": "When?"})
+    assert reply.status_code == 200, reply.content
+    query = {"uri": PAGE, "limit": 2}
+    page = call("get", "search", alice, data=query).json()
+    assert page["total"] == 3 and [r["id"] for r in page["rows"]] == [str(first.pk), str(second.pk)]
+    rest = call("get", "search", alice, data={**query, "search_after": page["rows"][-1]["created"]})
+    (row,) = rest.json()["rows"]
+    assert row["references"] == [str(first.pk)] and row["target"] == [{"source": PAGE}]
+
+
+def test_search_refuses_what_it_cannot_bound(alice):
+    assert call("get", "search", alice, data={"uri": [PAGE] * 21}).status_code == 400
+    assert call("get", "search", alice, data={"uri": PAGE, "limit": "999"}).status_code == 400
+    bad = call("get", "search", alice, data={"uri": PAGE, "search_after": "yesterday"})
+    assert bad.status_code == 400 and "search_after" in bad.json()["reason"]
+
+
+# --- writing -------------------------------------------------------------------------------------
+
+
+def test_the_clients_highlight_becomes_a_marginalia_annotation(article, bob):
+    response = call("post", "annotations", bob, client_body("Stalin kept him", text="Weeks!",
+                                                            tags=["person:Stalin"]))  # fmt: skip
+    assert response.status_code == 200, response.content
+    made = Annotation.objects.get()
+    assert TEXT[made.start : made.end] == "Stalin kept him"  # code points, not UTF-16
+    assert (made.comment_raw, made.visibility, made.creator) == ("Weeks!", "library", bob)
+    assert [t.name for t in made.tags.all()] == ["person:Stalin"]
+    row = response.json()
+    assert row["id"] == str(made.pk) and row["user"] == "acct:bob@marginalia.local"
+
+
+def test_only_me_is_a_private_annotation_and_editing_shares_it(article, bob, vera):
+    mine = {"read": [tokens.userid(bob)]}
+    made = call("post", "annotations", bob, client_body("Moscow", permissions=mine)).json()
+    assert Annotation.objects.get().visibility == Visibility.PRIVATE
+    assert call("get", f"annotations/{made['id']}", vera).status_code == 404
+    shared = {"permissions": {"read": [f"group:{article.library.slug}"]}, "text": "now shared"}
+    assert call("patch", f"annotations/{made['id']}", bob, shared).status_code == 200
+    assert call("get", f"annotations/{made['id']}", vera).json()["text"] == "now shared"
+
+
+def test_what_the_service_cannot_keep_is_refused_with_a_reason(article, bob, vera, library):
+    note = client_body("Stalin")
+    note["target"] = [{"source": PAGE}]
+    refused = call("post", "annotations", bob, note)
+    assert refused.status_code == 400 and "Page notes" in refused.json()["reason"]
+    elsewhere = call("post", "annotations", bob, client_body("Stalin", uri="https://example.org/x"))
+    assert (
+        elsewhere.status_code == 400 and "not in a library you edit" in elsewhere.json()["reason"]
+    )
+    absent = call("post", "annotations", bob, client_body("Stalin", text="x" * 100_001))
+    assert absent.status_code == 400
+    assert call("post", "annotations", vera, client_body("Stalin")).status_code == 400
+    made = make_annotation(text=article.current_text, creator=bob, quote="Stalin")
+    flagged = call("put", f"annotations/{made.pk}/flag", vera, {})
+    assert flagged.status_code == 403 and "no moderators" in flagged.json()["reason"]
+    assert not Annotation.objects.exclude(pk=made.pk).exists()
+
+
+def test_delete_answers_as_h_does_and_only_for_the_owner(article, bob, vera, alice):
+    made = make_annotation(text=article.current_text, creator=bob, quote="Stalin")
+    assert call("delete", f"annotations/{made.pk}", vera).status_code == 403
+    answered = call("post", "annotations", alice, {"references": [str(made.pk)], "text": "Sure?"})
+    assert answered.status_code == 200
+    held = call("delete", f"annotations/{made.pk}", bob)
+    assert held.status_code == 409 and "1 reply by others" in held.json()["reason"]
+    Annotation.objects.filter(reply_to=made).delete()
+    assert call("delete", f"annotations/{made.pk}", bob).json() == {
+        "id": str(made.pk),
+        "deleted": True,
+    }
