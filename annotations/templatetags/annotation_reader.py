@@ -42,7 +42,8 @@ def reader_config(
     user = request.user
     library = text.source.library
     is_current = text.source.texts.order_by("-revision").values_list("pk", flat=True)[0] == text.pk
-    visible = Annotation.objects.visible_to(user).filter(text=text)
+    # Passages and regions; replies belong to their threads, not to the list of the text.
+    visible = Annotation.objects.visible_to(user).filter(text=text, reply_to__isnull=True)
     first = visible if window_end is None else visible.filter(start__lt=window_end)
     return {
         "text": text.pk,
@@ -73,5 +74,7 @@ def _rest(text: SourceText, visible: QuerySet[Annotation], window_end: int) -> d
 def orphans_of(user, text: SourceText):
     """Annotations that lost their passage in a later revision; they wait on the revision
     where their quote still stands until someone re-attaches them here."""
-    shown = Annotation.objects.visible_to(user).filter(text__source_id=text.source_id)
+    shown = Annotation.objects.visible_to(user).filter(
+        text__source_id=text.source_id, reply_to__isnull=True
+    )
     return shown.filter(state=AnchorState.ORPHANED).exclude(text=text)

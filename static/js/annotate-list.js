@@ -161,7 +161,9 @@ export class AnnotationList {
 
   fill(card, a) {
     const get = (name) => card.querySelector(`[data-role="${name}"]`);
-    const quote = a.exact.length > QUOTE_PREVIEW ? `${a.exact.slice(0, QUOTE_PREVIEW - 1)}…` : a.exact;
+    // A region of a page quotes no words: the card names its page (the page view shows it).
+    const words = a.region ? `Region of page ${a.page + 1}` : a.exact;
+    const quote = words.length > QUOTE_PREVIEW ? `${words.slice(0, QUOTE_PREVIEW - 1)}…` : words;
     get("quote").textContent = quote;
     get("comment").innerHTML = a.comment_html; // bleach-sanitised by the server on write
     get("comment").hidden = !a.comment_html;
@@ -182,7 +184,7 @@ export class AnnotationList {
     const editable = this.config.canAnnotate && a.can_edit;
     for (const b of card.querySelectorAll("[data-action=edit], [data-action=delete]")) b.hidden = !editable;
     card.querySelector("[data-action=reattach]").hidden = !(editable && a.text !== this.store.textId);
-    card.querySelector("[data-action=show]").hidden = a.text !== this.store.textId;
+    card.querySelector("[data-action=show]").hidden = a.text !== this.store.textId || !!a.region;
     card.classList.toggle("is-mine", a.creator?.id === this.config.user?.id);
   }
 

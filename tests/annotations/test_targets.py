@@ -12,10 +12,12 @@ import hashlib
 
 import pytest
 from django.db import IntegrityError, transaction
+from django.test import RequestFactory
 
 from annotations import reanchoring
 from annotations.claims.models import Evidence
 from annotations.models import Annotation, Visibility
+from annotations.templatetags.annotation_reader import reader_config
 from annotations.writes import create_annotation
 from citations.passages import cite_annotations
 from sources.pages.models import OriginalFile, Page
@@ -341,3 +343,19 @@ def test_a_region_is_cited_by_its_page_label(source, alice, bob):
     region_note, passage_note = cite_annotations([drawn, passage], fmt="text")
     assert (region_note.locator, passage_note.locator) == ("2v", "1")
     assert region_note.quote == ""
+
+
+def test_the_reading_view_lists_passages_and_regions_and_leaves_replies_to_threads(
+    client, text, bob, alice
+):
+    passage = make_annotation(text=text, creator=bob, quote="Stalin and Mao")
+    drawn = create_annotation(text=text, creator=bob, page=1, region=STAMP)
+    create_annotation(text=text, creator=alice, reply_to=passage, comment="Which meeting?")
+    request = RequestFactory().get("/")
+    request.user = bob
+    listed = reader_config(request, text)["annotations"]
+    assert {a["id"] for a in listed} == {passage.pk, drawn.pk}
+    assert [a["region"] for a in listed if a["id"] == drawn.pk] == [STAMP]
+    client.force_login(bob)
+    streamed = client.get(f"/texts/{text.pk}/annotations/?after=0").json()
+    assert {a["id"] for a in streamed} == {passage.pk, drawn.pk}
