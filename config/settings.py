@@ -192,6 +192,8 @@ MIDDLEWARE = [
     "simple_history.middleware.HistoryRequestMiddleware",
     # Values no column can hold (NUL, numbers past 64 bits) answer 400, not 500.
     "config.security.BadInputMiddleware",
+    # The Hypothesis client's sign-in popup keeps its opener (annotations/hypothesis/).
+    "annotations.hypothesis.middleware.KeepOpenerForSignIn",
     # Last: turns a locked-out sign-in into the lockout page (config/security.py).
     "axes.middleware.AxesMiddleware",
 ]

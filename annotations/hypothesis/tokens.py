@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
+import secrets
 import time
 from typing import TYPE_CHECKING
 
@@ -27,6 +28,7 @@ import jwt
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core import signing
+from django.core.cache import cache
 
 if TYPE_CHECKING:
     from django.http import HttpRequest
@@ -122,3 +124,26 @@ def user_for_token(token: str, kind: str = "access"):
     if user is None or not hmac.compare_digest(user.get_session_auth_hash()[:20], fingerprint):
         return None
     return user
+
+
+# --- the authorization-code flow (the client's sign-in popup, RFC 6749 §4.1) -----------------
+
+CODE_SECONDS = 600
+_CODE_SALT = "annotations.hypothesis.code"
+
+
+def authorization_code(user) -> str:
+    """A code for the signed-in `user`, good once, for ten minutes."""
+    return signing.dumps([user.pk, secrets.token_hex(8)], salt=_CODE_SALT)
+
+
+def user_for_code(code: str):
+    """The user a code names, the first time it is traded and while it is fresh."""
+    try:
+        pk, _nonce = signing.loads(code, salt=_CODE_SALT, max_age=CODE_SECONDS)
+    except (signing.BadSignature, ValueError, TypeError):
+        return None
+    used = "hypothesis-code:" + hashlib.sha256(code.encode()).hexdigest()
+    if not cache.add(used, True, CODE_SECONDS + 60):  # traded before
+        return None
+    return get_user_model().objects.filter(pk=pk, is_active=True).first()

@@ -17,6 +17,7 @@ from typing import Any
 
 from csp.decorators import csp_replace
 from django.conf import settings
+from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import Q
@@ -75,8 +76,69 @@ ROUTES = {  # (dotted name, method, path under api/, description)
 def app(request: HttpRequest) -> HttpResponse:
     """The sidebar page, framed by the client on any site (hence no X-Frame-Options and a
     `frame-ancestors *` policy for this page alone; KaTeX needs inline styles)."""
-    config = {"apiUrl": api_url(request)}
+    config = {
+        "apiUrl": api_url(request),
+        "authDomain": tokens.authority(),
+        "oauthClientId": tokens.CLIENT_ID,
+    }
     return render(request, "hypothesis/app.html", {"config_json": script_json(config)})
+
+
+@require_GET
+def start(request: HttpRequest) -> HttpResponse:
+    """How to annotate any web page: the bookmarklet, what it does, and its limits."""
+    return render(request, "hypothesis/start.html", {"bookmarklet": bookmarklet(request)})
+
+
+def bookmarklet(request: HttpRequest) -> str:
+    """`javascript:` that loads the client from here onto the page being read, once."""
+    boot_url = request.build_absolute_uri(reverse("hypothesis-boot"))
+    return (
+        "javascript:(function(){if(window.__marginaliaClient)return;"
+        "window.__marginaliaClient=true;var d=document;"
+        "var c=d.createElement('script');c.type='application/json';"
+        "c.className='js-hypothesis-config';c.textContent='{\"openSidebar\":true}';"
+        "d.body.appendChild(c);var s=d.createElement('script');"
+        f"s.src={json.dumps(boot_url)};d.body.appendChild(s);}})();"
+    )
+
+
+@require_GET
+def authorize(request: HttpRequest) -> HttpResponse:
+    """The client's sign-in popup (OAuth 2 authorization code, `response_mode=web_message`,
+    as h answers it): a signed-in user's code goes back to the sidebar that opened the popup,
+    by `postMessage` to this site's own origin (the sidebar is always served from here), and
+    the popup closes. One who is not signed in signs in first, in the popup."""
+    params = request.GET
+    own_origin = request.build_absolute_uri("/").rstrip("/")
+    problems = [
+        name
+        for name, ok in (
+            ("client_id", params.get("client_id") == tokens.CLIENT_ID),
+            ("response_type", params.get("response_type") == "code"),
+            ("response_mode", params.get("response_mode") == "web_message"),
+            ("state", 0 < len(params.get("state", "")) <= 200),
+            ("origin", params.get("origin") == own_origin),
+        )
+        if not ok
+    ]
+    if problems:
+        response = render(request, "hypothesis/authorize.html",
+                          {"problem": ", ".join(problems)}, status=400)  # fmt: skip
+        return _opener_kept(response)
+    if not request.user.is_authenticated:
+        return _opener_kept(redirect_to_login(request.get_full_path()))
+    message = {"type": "authorization_response", "code": tokens.authorization_code(request.user),
+               "state": params["state"]}  # fmt: skip
+    context = {"message_json": script_json(message), "origin_json": script_json(own_origin)}
+    return _opener_kept(render(request, "hypothesis/authorize.html", context))
+
+
+def _opener_kept(response: HttpResponse) -> HttpResponse:
+    """The popup must keep `window.opener` (the sidebar, framed in another site's page), which
+    Django's default Cross-Origin-Opener-Policy (same-origin) would sever."""
+    response["Cross-Origin-Opener-Policy"] = "unsafe-none"
+    return response
 
 
 def script_json(value: Any) -> str:
@@ -239,7 +301,7 @@ def links(request: HttpRequest) -> HttpResponse:
             "forgot-password": site + "accounts/password_reset/",
             "groups.new": site + "libraries/new/",
             "help": site + "#the-hypothesis-client",
-            "oauth.authorize": None,
+            "oauth.authorize": request.build_absolute_uri(reverse("hypothesis-authorize")),
             "oauth.revoke": api_url(request) + "revoke",
             "search.tag": site + "search/?tags=:tag",
             "signup": site + "accounts/login/",
@@ -254,7 +316,11 @@ def token(request: HttpRequest) -> HttpResponse:
     """RFC 7523's JWT-bearer grant (a grant token minted by `tokens.grant_token`) and
     RFC 6749's refresh grant; form-encoded, as the client sends them."""
     grant = request.POST.get("grant_type", "")
-    if grant == "urn:ietf:params:oauth:grant-type:jwt-bearer":
+    if grant == "authorization_code":
+        if request.POST.get("client_id") != tokens.CLIENT_ID:
+            return JsonResponse({"error": "invalid_client"}, status=401)
+        user = tokens.user_for_code(request.POST.get("code", ""))
+    elif grant == "urn:ietf:params:oauth:grant-type:jwt-bearer":
         user = tokens.user_for_grant(request.POST.get("assertion", ""), request)
     elif grant == "refresh_token":
         user = tokens.user_for_token(request.POST.get("refresh_token", ""), "refresh")

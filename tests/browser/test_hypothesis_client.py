@@ -9,6 +9,7 @@ a bookmarklet's page is another site; every request to any other host is aborted
 
 from __future__ import annotations
 
+import html
 import json
 import re
 import threading
@@ -48,6 +49,14 @@ class _Host:
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/2019/mao-in-moscow.html"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
+    def serve_plain(self) -> None:
+        """The article alone, as a site that knows nothing of Marginalia serves it."""
+        self.html = (
+            "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
+            f"<title>Mao in Moscow</title></head><body><article><p id='text'>{ARTICLE}</p>"
+            "</article></body></html>"
+        ).encode()
+
     def serve(self, live_url: str, grant: str) -> None:
         config = {
             "openSidebar": True,
@@ -75,6 +84,30 @@ def host():
     site.server.shutdown()
 
 
+def select_text(page, words: str) -> None:
+    """Select `words` of the article with the mouse, as a reader does (the client's adder
+    appears on the mouse's release)."""
+    box = page.evaluate(
+        """(words) => {
+          const text = document.getElementById('text');
+          const walker = document.createTreeWalker(text, NodeFilter.SHOW_TEXT);
+          let node = walker.nextNode();
+          while (node && !node.data.includes(words)) node = walker.nextNode();
+          const start = node.data.indexOf(words);
+          const range = document.createRange();
+          range.setStart(node, start);
+          range.setEnd(node, start + words.length);
+          const r = range.getBoundingClientRect();
+          return {left: r.left, right: r.right, y: r.top + r.height / 2};
+        }""",
+        words,
+    )
+    page.mouse.move(box["left"] + 1, box["y"])
+    page.mouse.down()
+    page.mouse.move(box["right"] - 1, box["y"], steps=5)
+    page.mouse.up()
+
+
 def test_the_client_shows_marginalias_annotation_and_creates_one(
     page, live_server, host, library, alice, bob
 ):
@@ -99,25 +132,7 @@ def test_the_client_shows_marginalias_annotation_and_creates_one(
     sidebar.get_by_text("Shi Zhe says three weeks.").wait_for(timeout=20_000)
     page.locator("hypothesis-highlight", has_text="Stalin kept him waiting").first.wait_for()
 
-    # Select "the treaty was signed" with the mouse, and highlight it with the client's adder.
-    box = page.evaluate(
-        """() => {
-          const text = document.getElementById('text');
-          const walker = document.createTreeWalker(text, NodeFilter.SHOW_TEXT);
-          let node = walker.nextNode();
-          while (node && !node.data.includes('the treaty was signed')) node = walker.nextNode();
-          const start = node.data.indexOf('the treaty was signed');
-          const range = document.createRange();
-          range.setStart(node, start);
-          range.setEnd(node, start + 'the treaty was signed'.length);
-          const r = range.getBoundingClientRect();
-          return {left: r.left, right: r.right, y: r.top + r.height / 2};
-        }"""
-    )
-    page.mouse.move(box["left"] + 1, box["y"])
-    page.mouse.down()
-    page.mouse.move(box["right"] - 1, box["y"], steps=5)
-    page.mouse.up()
+    select_text(page, "the treaty was signed")
     page.wait_for_timeout(500)
     page.get_by_role("button", name=re.compile(r"^Highlight\b")).click()
     page.locator("hypothesis-highlight", has_text="the treaty was signed").first.wait_for()
@@ -131,3 +146,36 @@ def test_the_client_shows_marginalias_annotation_and_creates_one(
     assert ARTICLE[made.start : made.end] == "the treaty was signed"
     assert made.text_id == text.pk
     assert attempted == [] and page.js_errors == []
+
+
+def test_the_bookmarklet_loads_the_client_and_its_popup_signs_in(
+    page, live_server, sign_in, host, library, alice, bob
+):
+    """No grant token: the reader clicks the bookmarklet on another site's page, then Log in;
+    the popup (Marginalia's own origin, where the reader is signed in) hands the sidebar a
+    code, and what the reader highlights is theirs."""
+    source = make_source(library=library, title="Mao in Moscow", url=host.url)
+    text = make_text(source=source, text=ARTICLE, imported_by=alice)
+    make_annotation(text=text, creator=alice, quote="Stalin kept him waiting", comment="Weeks.")
+    host.serve_plain()
+    sign_in(page, bob)  # a Marginalia session: first-party only in the popup
+    start = page.request.get(f"{live_server.url}/hypothesis/")
+    bookmarklet = re.search(r'href="(javascript:[^"]+)"', start.text())[1]
+    page.goto(host.url)
+    page.evaluate(html.unescape(bookmarklet).removeprefix("javascript:"))
+    sidebar = page.frame_locator("iframe[src*='/hypothesis/app.html']")
+    with page.context.expect_page() as opened:
+        sidebar.get_by_role("button", name="Log in").click()
+    popup = opened.value
+    popup.wait_for_event("close", timeout=15_000)
+    sidebar.get_by_text("Weeks.").wait_for(timeout=20_000)
+    select_text(page, "the treaty was signed")
+    page.get_by_role("button", name=re.compile(r"^Highlight\b")).click()
+    made = None
+    for _ in range(50):
+        made = Annotation.objects.filter(creator=bob).first()
+        if made is not None:
+            break
+        page.wait_for_timeout(200)
+    assert made is not None and ARTICLE[made.start : made.end] == "the treaty was signed"
+    assert page.js_errors == []

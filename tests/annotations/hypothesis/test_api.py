@@ -7,6 +7,7 @@ the live page, a TextQuoteSelector), and the answers as h's API answers them.
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from pathlib import Path
@@ -296,3 +297,64 @@ def test_delete_answers_as_h_does_and_only_for_the_owner(article, bob, vera, ali
         "id": str(made.pk),
         "deleted": True,
     }
+
+
+# --- the sign-in popup (authorization code) -------------------------------------------------
+
+AUTHORIZE = "/hypothesis/oauth/authorize"
+
+
+def authorize_query(**changes) -> dict:
+    query = {"client_id": tokens.CLIENT_ID, "origin": "http://testserver",
+             "response_mode": "web_message", "response_type": "code", "state": "s7",
+             "action": "login"}  # fmt: skip
+    return {**query, **changes}
+
+
+def test_the_popup_signs_in_first_and_keeps_its_opener(client):
+    response = client.get(AUTHORIZE, authorize_query())
+    assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
+    assert response["Cross-Origin-Opener-Policy"] == "unsafe-none"
+    login = client.get(response["Location"])
+    assert login["Cross-Origin-Opener-Policy"] == "unsafe-none"
+    assert client.get("/accounts/login/")["Cross-Origin-Opener-Policy"] == "same-origin"
+
+
+def test_a_signed_in_users_code_goes_to_this_origin_once(client, alice):
+    client.force_login(alice)
+    page = client.get(AUTHORIZE, authorize_query())
+    assert page.status_code == 200 and page["Cross-Origin-Opener-Policy"] == "unsafe-none"
+    message = json.loads(
+        re.search(rb'id="hypothesis-authorization">(.*?)</script>', page.content)[1]
+    )
+    origin = json.loads(re.search(rb'id="hypothesis-origin">(.*?)</script>', page.content)[1])
+    assert (message["type"], message["state"], origin) == ("authorization_response", "s7",
+                                                           "http://testserver")  # fmt: skip
+    form = {"grant_type": "authorization_code", "client_id": tokens.CLIENT_ID,
+            "code": message["code"]}  # fmt: skip
+    answer = Client().post(API + "token", form)
+    assert answer.status_code == 200, answer.content
+    access = {"HTTP_AUTHORIZATION": f"Bearer {answer.json()['access_token']}"}
+    assert Client().get(API + "profile", **access).json()["userid"] == "acct:alice@marginalia.local"
+    again = Client().post(API + "token", form)
+    assert again.status_code == 400 and again.json() == {"error": "invalid_grant"}
+    stranger = Client().post(API + "token", {**form, "client_id": "someone-else"})
+    assert stranger.status_code == 401
+
+
+@pytest.mark.parametrize(
+    ("change", "named"),
+    [({"origin": "https://evil.example"}, "origin"), ({"client_id": "x"}, "client_id"),
+     ({"response_mode": "query"}, "response_mode"), ({"state": ""}, "state")],
+)  # fmt: skip
+def test_a_popup_for_another_origin_or_client_gets_no_code(client, alice, change, named):
+    client.force_login(alice)
+    page = client.get(AUTHORIZE, authorize_query(**change))
+    assert page.status_code == 400 and named in page.content.decode()
+    assert b"hypothesis-authorization" not in page.content
+
+
+def test_the_links_name_the_popup_and_the_start_page_offers_the_bookmarklet(client):
+    assert call("get", "links").json()["oauth.authorize"] == "http://testserver" + AUTHORIZE
+    page = client.get("/hypothesis/").content.decode()
+    assert "javascript:(function(){" in page and "http://testserver/hypothesis/boot.js" in page
