@@ -82,6 +82,7 @@ def host():
     site = _Host()
     yield site
     site.server.shutdown()
+    site.server.server_close()  # else its socket is collected, and warned about, in a later test
 
 
 def select_text(page, words: str) -> None:
