@@ -1,6 +1,6 @@
 """The library's routes: its pages, its API under /api/ and those of its subpackages,
-`sharing`, `reuse` and `pages`. Included once from config/urls.py; no route here can be taken for
-another package's (tests/config/test_urls.py shuffles the packages' order to check)."""
+`sharing`, `reuse`, `pages` and `web`. Included once from config/urls.py; no route here can
+be taken for another package's (tests/config/test_urls.py shuffles the packages' order to check)."""
 
 from django.urls import include, path
 from rest_framework.routers import SimpleRouter
@@ -43,4 +43,5 @@ urlpatterns = [
     path("", include("sources.sharing.urls")),
     path("", include("sources.reuse.urls")),
     path("", include("sources.pages.urls")),
+    path("", include("sources.web.urls")),
 ]

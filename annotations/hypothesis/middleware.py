@@ -3,8 +3,9 @@
 The popup opens `/hypothesis/oauth/authorize`, which sends one who is not signed in to the
 sign-in page with `next` pointing back. Django's default Cross-Origin-Opener-Policy
 (same-origin) on that page would sever the popup from the sidebar that opened it (the
-sidebar is framed in another site's page), and the code could never reach it. Only that
-page, only on that way, is sent with `unsafe-none`.
+sidebar is framed in another site's page), and the code could never reach it. The same
+holds for *Save to Marginalia*'s window (`sources.web`), which the page being read hands
+itself to. Only the sign-in page, only on those ways, is sent with `unsafe-none`.
 """
 
 from __future__ import annotations
@@ -24,6 +25,6 @@ class KeepOpenerForSignIn:
         response = self.get_response(request)
         if request.path == reverse(settings.LOGIN_URL):
             wanted = request.POST.get("next", "") or request.GET.get("next", "")
-            if wanted.startswith(reverse("hypothesis-authorize")):
+            if wanted.startswith((reverse("hypothesis-authorize"), reverse("web-capture"))):
                 response["Cross-Origin-Opener-Policy"] = "unsafe-none"
         return response

@@ -87,7 +87,24 @@ def app(request: HttpRequest) -> HttpResponse:
 @require_GET
 def start(request: HttpRequest) -> HttpResponse:
     """How to annotate any web page: the bookmarklet, what it does, and its limits."""
-    return render(request, "hypothesis/start.html", {"bookmarklet": bookmarklet(request)})
+    context = {"bookmarklet": bookmarklet(request), "save_bookmarklet": save_bookmarklet(request)}
+    return render(request, "hypothesis/start.html", context)
+
+
+def save_bookmarklet(request: HttpRequest) -> str:
+    """`javascript:` that opens *Save to Marginalia* and, once it is ready, hands it the page
+    (address, title, HTML) by postMessage to Marginalia's origin only."""
+    capture_url = request.build_absolute_uri(reverse("web-capture"))
+    origin = request.build_absolute_uri("/").rstrip("/")
+    return (
+        "javascript:(function(){var o=" + json.dumps(origin) + ";"
+        "var w=window.open(" + json.dumps(capture_url) + ",'marginalia-capture',"
+        "'width=520,height=640');window.addEventListener('message',function m(e){"
+        "if(e.origin!==o||e.source!==w||!e.data||e.data.type!=='marginalia:capture-ready')"
+        "return;window.removeEventListener('message',m);w.postMessage({type:"
+        "'marginalia:capture',url:location.href,title:document.title,"
+        "html:document.documentElement.outerHTML},o);});})();"
+    )
 
 
 def bookmarklet(request: HttpRequest) -> str:

@@ -20,6 +20,7 @@ import pytest
 
 from annotations.hypothesis import tokens
 from annotations.models import Annotation
+from sources.models import Source
 from tests.factories import make_annotation, make_source, make_text
 
 ARTICLE = (
@@ -180,3 +181,31 @@ def test_the_bookmarklet_loads_the_client_and_its_popup_signs_in(
         page.wait_for_timeout(200)
     assert made is not None and ARTICLE[made.start : made.end] == "the treaty was signed"
     assert page.js_errors == []
+
+
+def test_save_to_marginalia_keeps_the_page_read_in_another_site(
+    page, live_server, sign_in, host, library, bob
+):
+    """The *Save to Marginalia* bookmarklet opens Marginalia's window, hands it the page (to
+    Marginalia's origin only), and the reader saves it into a library: a source with the
+    page's text, which the client can then annotate."""
+    host.serve_plain()
+    sign_in(page, bob)
+    start = page.request.get(f"{live_server.url}/hypothesis/")
+    save = re.search(r'href="(javascript:[^"]+)"[^>]*data-save-bookmarklet', start.text())[1]
+    page.goto(host.url)
+    with page.context.expect_page() as opened:
+        page.evaluate(html.unescape(save).removeprefix("javascript:"))
+    window = opened.value
+    window_errors: list[str] = []
+    window.on("pageerror", lambda error: window_errors.append(str(error)))
+    window.get_by_role("button", name="Save").wait_for()
+    window.wait_for_function("() => !document.querySelector('[data-role=save]').disabled")
+    assert window.locator("[data-role=shown-url]").text_content() == host.url
+    window.get_by_label("Keywords").fill("Sino-Soviet alliance")
+    window.get_by_role("button", name="Save").click()
+    window.get_by_role("status").filter(has_text="is now in").wait_for()
+    source = Source.objects.get(url=host.url)
+    assert source.keywords == ["Sino-Soviet alliance"] and source.title == "Mao in Moscow"
+    assert ARTICLE in source.current_text.text
+    assert page.js_errors == [] and window_errors == []
