@@ -17,6 +17,8 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.middleware.csrf import get_token
 from django.urls import reverse
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
 
 from annotations.models import AnchorState, Annotation
 from annotations.reader import represent
@@ -78,3 +80,68 @@ def orphans_of(user, text: SourceText):
         text__source_id=text.source_id, reply_to__isnull=True
     )
     return shown.filter(state=AnchorState.ORPHANED).exclude(text=text)
+
+
+# --- the first screens, painted by the server -----------------------------------------------
+
+MAX_DEPTH = 4  # as static/js/annotate-paint.js shades overlaps
+
+
+@register.simple_tag(takes_context=True)
+def reading_paragraphs(context, blocks: list, text: SourceText | None) -> str:
+    """The paragraphs the page holds, with the highlights the reader may see already
+    painted in them, as `static/js/annotate-paint.js` paints them (one `<mark>` a run, its
+    ids and its depth): the first screen shows its highlights as soon as the browser
+    draws it, before any script runs; the script then takes the paragraphs over (their
+    text is the same, so are its offsets). Replies and regions quote no passage."""
+    if not blocks:
+        return ""
+    end = blocks[-1].start + len(blocks[-1].text)
+    rows = []
+    if text is not None:
+        rows = list(
+            Annotation.objects.visible_to(context["request"].user)
+            .filter(text=text, start__lt=end, reply_to__isnull=True, region__isnull=True)
+            .values_list("id", "start", "end", "state")
+        )
+    # The Element Timing API reports when the first paragraph, highlights and all, was
+    # drawn (bench/reading.py reads it).
+    return mark_safe(
+        "".join(_paragraph(block, rows, first=i == 0) for i, block in enumerate(blocks))
+    )
+
+
+def _paragraph(block, rows: list[tuple], *, first: bool = False) -> str:
+    start, length = block.start, len(block.text)
+    spans = [
+        (max(a_start, start) - start, min(a_end, start + length) - start, pk, state)
+        for pk, a_start, a_end, state in rows
+        if a_start < start + length and a_end > start
+    ]
+    cuts = {0, length, *(at for at, _ in block.breaks)}
+    for s, e, _, _ in spans:
+        cuts.update((s, e))
+    edges = sorted(cut for cut in cuts if 0 <= cut <= length)
+    breaks = sorted(block.breaks, key=lambda item: item[0])
+    timing = ' elementtiming="reading-first-screen"' if first else ""
+    html, b = [f'<p data-start="{start}"{timing}>'], 0
+    for i, at in enumerate(edges):
+        while b < len(breaks) and breaks[b][0] <= at:
+            label = escape(breaks[b][1])
+            html.append(f'<span class="page-break" role="doc-pagebreak" '
+                        f'aria-label="Page {label}" data-page="{label}"></span>')  # fmt: skip
+            b += 1
+        if i + 1 == len(edges):
+            break
+        piece = escape(block.text[at : edges[i + 1]])
+        covering = [(pk, state) for s, e, pk, state in spans if s <= at < e]
+        if not covering:
+            html.append(piece)
+            continue
+        depth = min(len(covering), MAX_DEPTH)
+        approx = any(state in ("moved", "fuzzy") for _, state in covering)
+        ids = " ".join(str(pk) for pk, _ in covering)
+        kind = f"hl hl-d{depth}" + (" hl-approx" if approx else "")
+        html.append(f'<mark class="{kind}" data-ids="{ids}">{piece}</mark>')
+    html.append("</p>")
+    return "".join(html)
