@@ -312,8 +312,13 @@ function revealQuoteFromHash() {
     marks[0]?.scrollIntoView({ block: "center" });
     return marks.length > 0;
   };
+  // The server paints the first screen's marks, but the reading view paints them again
+  // when it starts (dropping the class set here): wait for it before marking.
   const annotations = document.querySelector("[data-annotate]");
-  if (reveal() || !annotations) return;
+  if (!annotations || annotations.dataset.state === "ready") {
+    reveal();
+    return;
+  }
   new MutationObserver((_, observer) => {
     if (annotations.dataset.state !== "ready") return;
     observer.disconnect();
