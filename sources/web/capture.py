@@ -13,7 +13,6 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-import trafilatura
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -25,7 +24,7 @@ from sources.importers import import_text_revision
 from sources.metadata_import import create_source
 from sources.models import Library, Source, SourceText
 from sources.web.addresses import normalised, spellings
-from sources.web.extract import main_text_html, page_metadata
+from sources.web.extract import main_text_html, page_metadata, trafilatura_module
 
 
 @dataclass
@@ -56,7 +55,7 @@ def capture_page(
         raise ValidationError({"html": "No main text was found on this page to keep."})
     today = dt.date.today().isoformat()
     note = (f"Snapshot of {url} captured {today}; main text by trafilatura "
-            f"{trafilatura.__version__}.")  # fmt: skip
+            f"{trafilatura_module().__version__}.")  # fmt: skip
     snapshot = SimpleUploadedFile("snapshot.html", text.encode(), content_type="text/html")
     with transaction.atomic():
         source = existing_source(library, url, html)

@@ -15,7 +15,6 @@ import re
 from typing import Any
 
 import lxml.html
-import trafilatura
 
 ARTICLE_TYPES = {
     "scholarlyarticle": "article-journal",
@@ -26,6 +25,15 @@ ARTICLE_TYPES = {
     "webpage": "webpage",
 }
 _DATE = re.compile(r"(\d{4})(?:[-/](\d{1,2})(?:[-/](\d{1,2}))?)?")
+
+
+def trafilatura_module():
+    """trafilatura, imported when a page is first read: it brings lxml's cleaners, htmldate
+    and courlan, half a second of start-up no other request should pay (the site's URLs
+    import this module)."""
+    import trafilatura
+
+    return trafilatura
 
 
 def _metas(tree) -> dict[str, list[str]]:
@@ -99,7 +107,7 @@ def page_metadata(html: str, url: str) -> dict[str, Any]:
                 return metas[name][0]
         return ""
 
-    guess = trafilatura.extract_metadata(html, default_url=url)
+    guess = trafilatura_module().extract_metadata(html, default_url=url)
     canonical = ""
     for link in tree.iter("link"):
         if "canonical" in (link.get("rel") or "").lower().split() and link.get("href"):
@@ -156,7 +164,7 @@ def page_metadata(html: str, url: str) -> dict[str, Any]:
 
 def main_text_html(html: str, url: str) -> str:
     """The page's main text as HTML (headings, paragraphs, lists, quotes, tables), or ""."""
-    found = trafilatura.extract(
+    found = trafilatura_module().extract(
         html,
         url=url,
         output_format="html",

@@ -18,7 +18,7 @@ import random
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
-from django.urls import reverse
+from django.urls import get_resolver, reverse
 
 from annotations.models import Annotation
 from jobs.models import Job, JobState
@@ -48,6 +48,14 @@ def stored(source, *texts: str) -> None:
         SourceText(source=source, revision=n, text=text, sha256=sha256_hex(text))
         for n, text in enumerate(texts, start=1)
     )
+
+
+@pytest.fixture(autouse=True)
+def _site_loaded():
+    """A budget is a request's own work, not the process's start-up: the first request a
+    test process makes imports every view the URLconf names (a second, traced), whichever
+    test makes it."""
+    assert get_resolver().url_patterns  # imports every view
 
 
 @pytest.fixture
