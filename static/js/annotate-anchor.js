@@ -13,6 +13,11 @@ export class Paragraph {
     this.map = new OffsetMap(this.text);
     this.start = Number(el.dataset.start);
     this.end = this.start + this.map.length;
+    // The page-break markers (empty <span class="page-break">) and where they stand, in
+    // UTF-16 units: painting rebuilds the paragraph and puts them back there.
+    this.breaks = el.childElementCount === 0 ? [] : Array.from(
+      el.querySelectorAll(".page-break"), (mark) => [unitsBefore(el, mark, 0), mark],
+    );
   }
 }
 

@@ -121,7 +121,7 @@ export class Painter {
     const had = this.painted.get(index) || [];
     if (sameList(wanted, had)) return;
     const paragraph = this.paragraphs.list[index];
-    if (wanted.length === 0) {
+    if (wanted.length === 0 && paragraph.breaks.length === 0) {
       paragraph.el.replaceChildren(paragraph.text);
     } else {
       paragraph.el.replaceChildren(this.fragment(paragraph, wanted));
@@ -129,12 +129,27 @@ export class Painter {
     this.painted.set(index, wanted.slice());
   }
 
+  /** The paragraph's runs, marked where highlighted, with its page-break markers put back
+   * where they stood (between marks, as the server paints them). */
   fragment(paragraph, annotations) {
     const fragment = document.createDocumentFragment();
+    const put = (from, to, covering) => {
+      const text = paragraph.text.slice(from, to);
+      fragment.append(covering.length ? markFor(text, covering, this.focusedId) : text);
+    };
+    const { breaks } = paragraph;
+    let b = 0;
     for (const run of segments(paragraph, annotations)) {
-      const text = paragraph.text.slice(run.from, run.to);
-      fragment.append(run.annotations.length ? markFor(text, run.annotations, this.focusedId) : text);
+      let at = run.from;
+      for (; b < breaks.length && breaks[b][0] < run.to; b++) {
+        const cut = Math.max(breaks[b][0], at);
+        if (cut > at) put(at, cut, run.annotations);
+        fragment.append(breaks[b][1]);
+        at = cut;
+      }
+      if (run.to > at) put(at, run.to, run.annotations);
     }
+    for (; b < breaks.length; b++) fragment.append(breaks[b][1]);
     return fragment;
   }
 

@@ -554,3 +554,47 @@ def test_a_highlight_made_by_the_claims_panel_is_painted_and_listed(page, sign_i
     )
     card_of(page, made).wait_for()
     assert page.evaluate(MARKS_JS, made.pk) == "the railway"
+
+
+# Where each page-break marker stands in the reading view: [page label, code point of the
+# text it precedes], read from the DOM (the text before it in its paragraph).
+BREAKS_JS = """() => [...document.querySelectorAll('#reading .page-break')].map((mark) => {
+  const p = mark.closest('p[data-start]');
+  const before = document.createRange();
+  before.setStart(p, 0);
+  before.setEndBefore(mark);
+  return [mark.dataset.page, Number(p.dataset.start) + Array.from(before.toString()).length];
+})"""
+
+
+def test_page_breaks_stay_where_they_stand_when_highlights_are_painted(
+    page, sign_in, alice, library
+):
+    """The first screen (painted by the server, repainted by the script), the streamed rest
+    (painted by the script) and a new highlight all keep the page markers at their offsets,
+    also after characters outside the BMP."""
+    line = "𠮷 Paragraph {}: Stalin asked about the railway and the loan."
+    body = "\n\n".join(line.format(n) for n in range(400))
+    assert len(body) > 12_000 * 2  # the rest is streamed in
+    starts = [body.index(f"Paragraph {n}:") for n in (0, 3, 150, 399)]
+    page_map = [[starts[0], "1"], [starts[1] + 10, "2"], [starts[2] + 20, "3"]]
+    page_map.append([starts[3] + 5, "4"])
+    source = make_source(library=library, title="Paginated")
+    text = make_text(source=source, text=body, imported_by=alice, page_map=page_map)
+    # Highlights across the breaks in the first screen and in the streamed part.
+    for at in (starts[1] + 10, starts[2] + 20):
+        make_annotation(text=text, creator=alice, start=at - 4, end=at + 6)
+    sign_in(page, alice)
+    open_source(page, source)
+    wait_until(page, "performance.getEntriesByName('annotate:painted-all').length")
+    expected = [[label, start] for start, label in page_map]
+    assert page.evaluate(BREAKS_JS) == expected
+    assert page.locator("#reading mark.hl").count() >= 4  # each highlight cut by its break
+
+    assert select(page, body, "Paragraph 3: Stalin asked") == "Paragraph 3: Stalin asked"
+    popover(page).get_by_role("button", name="Highlight").click()
+    wait_until(page, "performance.getEntriesByName('annotate:saved').length")
+    assert Annotation.objects.count() == 3
+    assert page.evaluate(BREAKS_JS) == expected
+    assert "".join(page.locator("#reading p").all_text_contents()) == body.replace("\n\n", "")
+    assert page.js_errors == []
