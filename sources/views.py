@@ -273,9 +273,12 @@ def _revision_context(request: HttpRequest, source: Source) -> dict[str, Any]:
 
 # The reading view sends this many code points of text with the page (a few screens: the
 # first one painted at once), then the rest in chunks of READING_CHUNK_CHARS
-# (`source_text_blocks`), so that a 1 MB text opens as fast as a short one.
+# (`source_text_blocks`), so that a 1 MB text opens as fast as a short one. One chunk
+# holds a 1 MB text's rest: five chunks of 200,000 took five of the browser's six
+# connections to the server (HTTP/1.1) while the page's scripts waited for one (bench/
+# reading.py: DOMContentLoaded 230 ms later); a chunk's JSON is at most ~6 MB.
 FIRST_SCREEN_CHARS = 12_000
-READING_CHUNK_CHARS = 200_000
+READING_CHUNK_CHARS = 2_000_000
 
 
 def _preloads(

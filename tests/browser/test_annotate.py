@@ -3,10 +3,12 @@ delete with undo; offsets counted in code points; roles enforced."""
 
 from __future__ import annotations
 
+import io
 import time
 
 import pytest
 from django.urls import reverse
+from PIL import Image
 
 from annotations.models import Annotation
 from tests.factories import make_annotation, make_source, make_text
@@ -598,3 +600,37 @@ def test_page_breaks_stay_where_they_stand_when_highlights_are_painted(
     assert page.evaluate(BREAKS_JS) == expected
     assert "".join(page.locator("#reading p").all_text_contents()) == body.replace("\n\n", "")
     assert page.js_errors == []
+
+
+def ink(png: bytes) -> int:
+    """How many pixels of a screenshot differ clearly from its most common colour."""
+    image = Image.open(io.BytesIO(png)).convert("L")
+    histogram = image.histogram()
+    background = histogram.index(max(histogram))
+    return sum(n for value, n in enumerate(histogram) if abs(value - background) > 60)
+
+
+def test_page_numbers_show_in_the_margin_of_a_long_text(page, sign_in, alice, library):
+    """Paragraphs far from the screen skip layout and paint (content-visibility), which
+    clips what they draw outside their box unless told otherwise: the page number in the
+    margin must still be drawn, near the screen and far down the text."""
+    body = "\n\n".join(f"Paragraph {n}: Stalin asked about the railway." for n in range(600))
+    at = body.index("Paragraph 500:") + 10
+    source = make_source(library=library, title="Paginated")
+    make_text(source=source, text=body, imported_by=alice, page_map=[[0, "17"], [at, "18"]])
+    sign_in(page, alice)
+    open_source(page, source)
+    wait_until(page, "performance.getEntriesByName('annotate:loaded-all').length")
+    for label in ("17", "18"):
+        marker = page.locator(f'#reading .page-break[data-page="{label}"]')
+        marker.scroll_into_view_if_needed()
+        page.wait_for_timeout(100)
+        box = page.evaluate(
+            """(mark) => { const p = mark.closest('p').getBoundingClientRect();
+                           const m = mark.getBoundingClientRect();
+                           return {left: p.left, top: m.top, height: m.height}; }""",
+            marker.element_handle(),
+        )
+        margin = {"x": box["left"] - 80, "y": box["top"], "width": 75, "height": box["height"]}
+        below = {**margin, "y": box["top"] + 3 * box["height"]}  # a line without a label
+        assert ink(page.screenshot(clip=margin)) > ink(page.screenshot(clip=below)) + 10, label
