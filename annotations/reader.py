@@ -4,13 +4,14 @@ and for the rest of a long text's annotations (`views.text_annotations`)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, NamedTuple
 
 from django.db.models import QuerySet
 from django.http import HttpRequest
-from rest_framework.fields import DateTimeField
 
 from annotations.models import Annotation
+from annotations.reads import stamper
 from annotations.serializers import etag_for
 
 
@@ -25,7 +26,8 @@ def represent(request: HttpRequest, annotations: QuerySet[Annotation]) -> list[d
         .filter(pk__in=annotations.values("pk"))
         .values_list("pk", flat=True)
     )
-    return [plain(row, tags.get(row["id"], []), row["id"] in editable) for row in rows]
+    stamp = stamper()
+    return [plain(row, tags.get(row["id"], []), row["id"] in editable, stamp) for row in rows]
 
 
 ROW_FIELDS = (
@@ -34,7 +36,6 @@ ROW_FIELDS = (
     "comment_html", "motivation", "visibility", "version", "created", "modified", "creator_id",
     "creator__username",
 )  # fmt: skip
-_timestamp = DateTimeField().to_representation
 
 
 class _Version(NamedTuple):
@@ -52,7 +53,11 @@ def tag_names(annotations: QuerySet[Annotation]) -> dict[int, list[str]]:
     return {pk: sorted(found, key=str.casefold) for pk, found in names.items()}
 
 
-def plain(row: dict[str, Any], tags: list[str], can_edit: bool) -> dict[str, Any]:
+def plain(
+    row: dict[str, Any], tags: list[str], can_edit: bool, stamp: Callable[[Any], Any]
+) -> dict[str, Any]:
+    """One row as `AnnotationSerializer` writes it; `stamp` writes timestamps as DRF does
+    (`reads.stamper`: DRF's per-value time-zone lookups were 40 % of 2,000 rows' time)."""
     creator = row["creator_id"] and {"id": row["creator_id"], "username": row["creator__username"]}
     return {
         "id": row["id"],
@@ -69,8 +74,8 @@ def plain(row: dict[str, Any], tags: list[str], can_edit: bool) -> dict[str, Any
         **{key: row[key] for key in ("motivation", "visibility", "version")},
         "tags": tags,
         "creator": creator or None,
-        "created": _timestamp(row["created"]),
-        "modified": _timestamp(row["modified"]),
+        "created": stamp(row["created"]),
+        "modified": stamp(row["modified"]),
         "etag": etag_for(_Version(row["id"], row["version"])),  # type: ignore[arg-type]
         "can_edit": can_edit,
     }

@@ -98,7 +98,7 @@ def test_filtered_pages_are_the_reference_pages(as_user, bob, alice, notes, filt
 def test_timestamps_are_the_reference_ones_in_any_time_zone_and_on_whole_seconds(
     as_user, bob, notes, settings, monkeypatch, zone
 ):
-    """In UTC the page writes timestamps itself (`reads._stamper`), elsewhere DRF does: both
+    """In UTC the page writes timestamps itself (`reads.stamper`), elsewhere DRF does: both
     as the reference path, a timestamp without microseconds included (isoformat leaves
     them out) and one edited later than it was made."""
     settings.TIME_ZONE = zone
