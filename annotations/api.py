@@ -373,10 +373,14 @@ class AnnotationViewSet(WritesInATransaction, viewsets.GenericViewSet):
         if w3c.looks_like_w3c(request.data):
             with django_errors_as_400():
                 parsed = w3c.parse_annotation(request.data)
-            if parsed.reply_iri is not None:
+            if parsed.reply_iri is not None and w3c.resolve_text_iri(parsed.reply_iri, request):
+                parsed.source_iri, parsed.whole_text = parsed.reply_iri, True  # a text's IRI
+            elif parsed.reply_iri is not None:
                 return self.reply_fields(parsed, request)
             text = text_for_target(parsed, request)
             require_annotate(text, request.user)
+            if parsed.whole_text:
+                return {"text": text, "whole_text": True, **parsed.fields()}
             if parsed.region is not None:
                 return {"text": text, "page": parsed.page, "region": parsed.region,
                         **parsed.fields()}  # fmt: skip
@@ -409,7 +413,7 @@ class AnnotationViewSet(WritesInATransaction, viewsets.GenericViewSet):
                 w3c.same_target(annotation, parsed, request)
                 if annotation.kind == "region":
                     return {"region": parsed.region, **parsed.fields()}
-                if annotation.kind == "reply":
+                if annotation.kind in ("reply", "note"):
                     return parsed.fields()
                 spot = w3c.place(annotation.text, parsed)
             return {"start": spot.start, "end": spot.end, **parsed.fields()}

@@ -330,7 +330,9 @@ class Annotation(models.Model):
       percent of the page ({"x", "y", "w", "h"}); start = end = where the page's text
       begins, so that it sorts with the page, and `exact` is empty;
     - another annotation: `reply_to`, a reply in that annotation's thread, on its text;
-      start = end = its start, `exact` empty.
+      start = end = its start, `exact` empty;
+    - the whole text: `whole_text`, a note on the source (Hypothesis' page note); start =
+      end = 0, `exact` empty, carried to each new revision with its replies.
     """
 
     library = models.ForeignKey(
@@ -368,6 +370,9 @@ class Annotation(models.Model):
         related_name="replies",
         help_text="The annotation this one answers (a reply in its thread).",
     )
+    whole_text = models.BooleanField(
+        default=False, help_text="A note on the whole text (a page note): no passage or region."
+    )
     prefix = models.CharField(max_length=64, blank=True)
     suffix = models.CharField(max_length=64, blank=True)
     state = models.CharField(
@@ -403,11 +408,29 @@ class Annotation(models.Model):
         # orderings and join sources_source into every unsliced query.
         ordering = ["text_id", "start", "end", "pk"]
         constraints = [
-            # A passage holds at least one code point; a region or a reply none.
+            # A passage holds at least one code point; a region or a reply none; a note on
+            # the whole text is at its beginning and quotes nothing.
             models.CheckConstraint(
-                condition=Q(end__gt=F("start"), region__isnull=True, reply_to__isnull=True)
-                | Q(end=F("start"), page__isnull=False, region__isnull=False, reply_to__isnull=True)
-                | Q(end=F("start"), region__isnull=True, reply_to__isnull=False),
+                condition=Q(
+                    end__gt=F("start"), region__isnull=True, reply_to__isnull=True, whole_text=False
+                )
+                | Q(
+                    end=F("start"),
+                    page__isnull=False,
+                    region__isnull=False,
+                    reply_to__isnull=True,
+                    whole_text=False,
+                )
+                | Q(end=F("start"), region__isnull=True, reply_to__isnull=False, whole_text=False)
+                | Q(
+                    start=0,
+                    end=0,
+                    exact="",
+                    page__isnull=True,
+                    region__isnull=True,
+                    reply_to__isnull=True,
+                    whole_text=True,
+                ),
                 name="annotation_is_on_one_thing",
             ),
         ]
@@ -424,6 +447,8 @@ class Annotation(models.Model):
             return f"a region of page {self.page} ({self.text_id})"
         if self.kind == "reply":
             return f"a reply to {self.reply_to_id}"
+        if self.kind == "note":
+            return f"a note on the whole text {self.text_id}"
         quote = self.exact if len(self.exact) <= 60 else self.exact[:59] + "…"
         return f"“{quote}” ({self.text_id}:{self.start}–{self.end})"
 
@@ -442,21 +467,25 @@ class Annotation(models.Model):
 
     @property
     def kind(self) -> str:
-        """ "passage", "region" or "reply": what the annotation is on."""
+        """ "passage", "region", "reply" or "note" (on the whole text): what it is on."""
         if self.reply_to_id is not None:
             return "reply"
+        if self.whole_text:
+            return "note"
         return "region" if self.region is not None else "passage"
 
     def check_anchor(self) -> None:
         """The invariant: 0 ≤ start < end ≤ len(text) and text[start:end] == exact; for a
-        region, a page of the text and a rectangle inside it."""
+        region, a page of the text and a rectangle inside it; for a note, nothing quoted."""
         if self.text_id is None or self.start is None or self.end is None:
             return  # clean_fields() names the missing field
         if self.kind != "passage":
             if self.kind == "region":
                 self.region = checked_region(self.region)
             if self.start != self.end or self.exact:
-                raise ValidationError({"start": "A region or a reply quotes no passage."})
+                raise ValidationError({"start": "A region, a reply or a note quotes no passage."})
+            if self.kind == "note" and (self.start or self.page is not None or self.region):
+                raise ValidationError({"whole_text": "A note on the whole text has no place."})
             return
         length = len(self.text.text)
         if not 0 <= self.start < length:
@@ -487,6 +516,12 @@ class Annotation(models.Model):
             raise ValidationError({"page": f"No page {page} in this revision ({shown})."})
         self.page, self.region = page, checked_region(region)
         self.start = self.end = found.start
+        self.exact = self.prefix = self.suffix = ""
+
+    def on_whole_text(self) -> None:
+        """Make this annotation a note on its whole text (a page note): no passage."""
+        self.whole_text = True
+        self.start = self.end = 0
         self.exact = self.prefix = self.suffix = ""
 
     def answer(self, parent: Annotation) -> None:
@@ -611,7 +646,9 @@ class Annotation(models.Model):
     def default_motivation(self) -> str:
         if self.reply_to_id is not None:
             return Motivation.REPLYING
-        return Motivation.COMMENTING if self.comment_raw.strip() else Motivation.HIGHLIGHTING
+        if self.whole_text or self.comment_raw.strip():
+            return Motivation.COMMENTING  # a note highlights nothing, even without words
+        return Motivation.HIGHLIGHTING
 
     @property
     def source_id(self) -> int:

@@ -5,7 +5,7 @@ and for the rest of a long text's annotations (`views.text_annotations`)."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from django.db.models import QuerySet
 from django.http import HttpRequest
@@ -14,12 +14,18 @@ from annotations.models import Annotation
 from annotations.reads import stamper
 from annotations.serializers import etag_for
 
+if TYPE_CHECKING:
+    from sources.models import SourceText
 
-def represent(request: HttpRequest, annotations: QuerySet[Annotation]) -> list[dict[str, Any]]:
+
+def represent(
+    request: HttpRequest, annotations: QuerySet[Annotation], *, order: tuple[str, ...] = ()
+) -> list[dict[str, Any]]:
     """The plain JSON of `AnnotationSerializer` (the keys the reading view reads), built
     from three flat queries: a 1 MB text may carry thousands of annotations, and
     serialising them one model instance at a time took a second of every page view."""
-    rows = list(annotations.in_document_order().values(*ROW_FIELDS))
+    ordered = annotations.order_by(*order) if order else annotations.in_document_order()
+    rows = list(ordered.values(*ROW_FIELDS))
     tags = tag_names(annotations)
     editable = set(
         Annotation.objects.editable_by(request.user)
@@ -32,7 +38,7 @@ def represent(request: HttpRequest, annotations: QuerySet[Annotation]) -> list[d
 
 ROW_FIELDS = (
     "id", "text_id", "text__source_id", "text__revision", "start", "end", "exact", "prefix",
-    "suffix", "page", "region", "reply_to_id", "state", "anchor_score", "comment_raw",
+    "suffix", "page", "region", "reply_to_id", "whole_text", "state", "anchor_score", "comment_raw",
     "comment_html", "motivation", "visibility", "version", "created", "modified", "creator_id",
     "creator__username",
 )  # fmt: skip
@@ -67,6 +73,7 @@ def plain(
         **{key: row[key] for key in ("start", "end", "exact", "prefix", "suffix", "page")},
         "region": row["region"],
         "reply_to": row["reply_to_id"],
+        "whole_text": row["whole_text"],
         "state": row["state"],
         "anchor_score": row["anchor_score"],
         "comment": row["comment_raw"],
@@ -78,4 +85,26 @@ def plain(
         "modified": stamp(row["modified"]),
         "etag": etag_for(_Version(row["id"], row["version"])),  # type: ignore[arg-type]
         "can_edit": can_edit,
+    }
+
+
+# The replies and notes a reading view holds at most (a thread is written by hand: far more
+# than any text gathers); beyond, the page says so and the API pages the rest.
+THREADS_MOST = 2_000
+
+
+def threads(request: HttpRequest, text: SourceText) -> dict[str, Any]:
+    """The notes on the whole of `text` and every reply on it (their threads), as the user
+    sees them (`AnnotationQuerySet.visible_to`: a private thread only to its writer), in the
+    order they were written; the reading view nests the replies under what they answer."""
+    visible = Annotation.objects.visible_to(request.user).filter(text=text)
+    notes = visible.filter(whole_text=True)
+    replies = visible.filter(reply_to__isnull=False)
+    counted = replies.count()
+    if counted > THREADS_MOST:
+        replies = replies.filter(pk__in=replies.order_by("-pk").values("pk")[:THREADS_MOST])
+    return {
+        "notes": represent(request, notes, order=("created", "pk")),
+        "replies": represent(request, replies, order=("created", "pk")),
+        "repliesLeftOut": max(0, counted - THREADS_MOST),
     }

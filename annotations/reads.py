@@ -49,8 +49,8 @@ COLUMN_FILTERS = ("state", "motivation", "visibility")
 SCOPES = ("text", "source")
 ROW_FIELDS = (
     "id", "text", "start", "end", "exact", "prefix", "suffix", "page", "region", "reply_to",
-    "state", "anchor_score", "comment_raw", "comment_html", "motivation", "visibility",
-    "creator", "created", "modified", "version",
+    "whole_text", "state", "anchor_score", "comment_raw", "comment_html", "motivation",
+    "visibility", "creator", "created", "modified", "version",
 )  # fmt: skip
 
 
@@ -159,7 +159,7 @@ def stamper() -> Callable[[Any], Any]:
 def _represent(
     row: tuple, tags: list[str], user: AnyUser, url: str, convert: Any, stamp: Callable
 ) -> dict:
-    (pk, text_id, start, end, exact, prefix, suffix, page_index, region, reply_to, state,
+    (pk, text_id, start, end, exact, prefix, suffix, page_index, region, reply_to, whole, state,
      score, comment, comment_html, motivation, visibility, creator_id, created, modified,
      version, slug, source_id, revision, username, role, _) = row  # fmt: skip
     return {
@@ -178,6 +178,7 @@ def _represent(
         # A JSON column: text on SQLite, and on PostgreSQL as Django's loader leaves it.
         "region": region if region is None or isinstance(region, dict) else json.loads(region),
         "reply_to": reply_to,
+        "whole_text": bool(whole),  # SQLite hands over 0 or 1
         "state": state,
         "anchor_score": float(score),
         "comment": comment,

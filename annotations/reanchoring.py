@@ -45,6 +45,7 @@ def carry_over(new_revision: SourceText) -> dict[str, int]:
     for text_id, group in _to_carry_over(new_revision).items():
         old_text = SourceText.objects.only("text").get(pk=text_id).text
         changed += _reanchor_group(old_text, new_revision, group, counts)
+    changed += _carry_notes(new_revision)
     changed += _follow_threads([a for a in changed if a.text_id == new_revision.pk])
     _write(changed)
     Annotation.history.bulk_history_create(
@@ -70,14 +71,37 @@ def _to_carry_over(new_revision: SourceText) -> dict[int, list[Annotation]]:
     if previous is None:
         return {}
     # Passages only: a region stays on the pages it was drawn on (a new revision may have
-    # none), and replies follow what they answer (`_follow_threads`).
+    # none), replies follow what they answer (`_follow_threads`), notes on the whole text
+    # go as they are (`_carry_notes`).
     candidates = Annotation.objects.filter(
-        text__in=older, region__isnull=True, reply_to__isnull=True
+        text__in=older, region__isnull=True, reply_to__isnull=True, whole_text=False
     ).filter(Q(text=previous) | Q(state=AnchorState.ORPHANED))
     by_text: dict[int, list[Annotation]] = defaultdict(list)
     for annotation in candidates.order_by("pk"):
         by_text[annotation.text_id].append(annotation)
     return by_text
+
+
+def _carry_notes(new_revision: SourceText) -> list[Annotation]:
+    """The notes on the whole text of the revision before `new_revision`, moved to it: a
+    note is on the source, so it is on its current text."""
+    previous = (
+        SourceText.objects.filter(
+            source_id=new_revision.source_id, revision__lt=new_revision.revision
+        )
+        .order_by("-revision")
+        .only("id")
+        .first()
+    )
+    if previous is None:
+        return []
+    notes = list(Annotation.objects.filter(text=previous, whole_text=True).order_by("pk"))
+    now = timezone.now()
+    for note in notes:
+        note.text_id = new_revision.pk
+        note.version += 1
+        note.modified = now
+    return notes
 
 
 def _follow_threads(moved: list[Annotation]) -> list[Annotation]:

@@ -50,7 +50,7 @@ class AnnotationSerializer(serializers.ModelSerializer):
         model = Annotation
         fields = [
             "id", "url", "library", "source", "text", "revision", "start", "end", "exact",
-            "prefix", "suffix", "page", "region", "reply_to", "state", "anchor_score",
+            "prefix", "suffix", "page", "region", "reply_to", "whole_text", "state", "anchor_score",
             "comment", "comment_html",
             "motivation", "visibility", "tags", "creator", "created", "modified", "version",
             "etag", "can_edit",
@@ -76,6 +76,7 @@ class AnnotationSerializer(serializers.ModelSerializer):
             "page": obj.page,
             "region": obj.region,
             "reply_to": obj.reply_to_id,
+            "whole_text": obj.whole_text,
             "state": str(obj.state),
             "anchor_score": float(obj.anchor_score),
             "comment": obj.comment_raw,
@@ -148,7 +149,8 @@ _WHOLE_NUMBER = re.compile(r"\s*[-+]?\d+\s*")
 class AnnotationWriteSerializer(serializers.Serializer):
     """What a client sends in plain JSON: a passage (start, end; `exact`, when given, must
     equal the text between them: proof that the client annotated the same revision), a
-    region of a page (page, region) or a reply (reply_to; the text is the answered one's)."""
+    region of a page (page, region), a reply (reply_to; the text is the answered one's) or a
+    note on the whole text (whole_text: true)."""
 
     text = AnnotatableTextField(queryset=SourceText.objects.none(), required=False)
     start = BoundedIntegerField(min_value=0, required=False)
@@ -157,6 +159,7 @@ class AnnotationWriteSerializer(serializers.Serializer):
     page = BoundedIntegerField(min_value=0, required=False)
     region = serializers.JSONField(required=False)
     reply_to = IdField(required=False)
+    whole_text = serializers.BooleanField(required=False)
     comment = serializers.CharField(
         required=False, allow_blank=True, trim_whitespace=False, max_length=COMMENT_MAX_CHARS
     )
@@ -183,11 +186,13 @@ class AnnotationWriteSerializer(serializers.Serializer):
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if self.instance is None:
             attrs = self._validate_target(attrs)
-        elif {"page", "reply_to"} & attrs.keys():
-            field = "page" if "page" in attrs else "reply_to"
+        elif {"page", "reply_to", "whole_text"} & attrs.keys():
+            field = next(f for f in ("page", "reply_to", "whole_text") if f in attrs)
             raise serializers.ValidationError({field: "What an annotation is on stays."})
         elif self.instance.kind != "passage" and {"start", "end", "exact"} & attrs.keys():
-            raise serializers.ValidationError({"start": "A region or a reply has no passage."})
+            raise serializers.ValidationError(
+                {"start": "A region, a reply or a note on the whole text has no passage."}
+            )
         elif self.instance.kind != "region" and "region" in attrs:
             raise serializers.ValidationError({"region": "Only a region annotation has one."})
         start = attrs.get("start", getattr(self.instance, "start", None))

@@ -52,7 +52,7 @@ def text_annotations(request: HttpRequest, text_pk: int) -> HttpResponse:
     if not (after.isascii() and after.isdigit() and len(after) < 12):
         return JsonResponse({"after": ["Give a code-point offset (0 or more)."]}, status=400)
     shown = Annotation.objects.visible_to(request.user).filter(
-        text=text, start__gte=int(after), reply_to__isnull=True
+        text=text, start__gte=int(after), reply_to__isnull=True, whole_text=False
     )
     return JsonResponse(represent(request, shown), safe=False)
 

@@ -120,6 +120,8 @@ def _bodies(annotation: Annotation) -> list[dict[str, Any]]:
 def _target(annotation: Annotation, request: AnyRequest) -> dict[str, Any] | str:
     if annotation.kind == "reply":  # the annotation answered (model §3.1: motivation replying)
         return absolute(request, reverse("api-annotation-detail", args=[annotation.reply_to_id]))
+    if annotation.kind == "note":  # the whole text: the revision itself, without selector
+        return {"id": text_iri(request, annotation.text), "type": "Text"}
     if annotation.kind == "region":
         r = annotation.region
         xywh = ",".join(f"{r[key]:g}" for key in ("x", "y", "w", "h"))
@@ -240,6 +242,7 @@ class Parsed:
     page: int | None = None  # a region's page (from 0) and rectangle (percent)
     region: dict[str, float] | None = None
     reply_iri: str | None = None  # the annotation a reply answers
+    whole_text: bool = False  # a target without selector: `source_iri` (or a bare IRI)
 
     def fields(self) -> dict[str, Any]:
         return {"comment": self.comment, "tags": self.tags, "motivation": self.motivation}
@@ -298,7 +301,16 @@ def _read_target(target: Any, parsed: Parsed) -> None:
     if isinstance(first, str) or (isinstance(first, dict) and parsed.motivation == "replying"):
         iri = first if isinstance(first, str) else first.get("id")
         if isinstance(iri, str) and not (isinstance(first, dict) and first.get("selector")):
-            parsed.reply_iri = iri
+            parsed.reply_iri = iri  # or the whole text it names: `resolve_text_iri` tells
+            return
+    if isinstance(first, dict) and not first.get("selector"):
+        # The whole text: the revision as an external resource ({"id", "type": "Text"}) or a
+        # SpecificResource without selector ({"source"}).
+        source = first.get("source", first.get("id"))
+        if isinstance(source, dict):
+            source = source.get("id")
+        if isinstance(source, str):
+            parsed.source_iri, parsed.whole_text = source, True
             return
     candidates = [t for t in targets if isinstance(t, dict) and t.get("selector")]
     if not candidates:
@@ -387,10 +399,17 @@ def _read_bodies(data: dict, parsed: Parsed) -> None:
 def same_target(annotation: Annotation, parsed: Parsed, request: AnyRequest) -> None:
     """An edit keeps what the annotation is on: its revision, its kind, a region's page and
     a reply's parent (a passage may move within the revision; a region may be redrawn)."""
+    if annotation.kind == "note" and parsed.reply_iri is not None:
+        parsed.source_iri, parsed.whole_text = parsed.reply_iri, True  # a bare IRI: the text
+        parsed.reply_iri = None
     if parsed.reply_iri is not None or annotation.kind == "reply":
         if resolve_annotation_iri(parsed.reply_iri, request) != annotation.reply_to_id:
             raise ValidationError({"target": "A reply stays on what it answers."})
         return
+    if parsed.whole_text != (annotation.kind == "note"):
+        raise ValidationError(
+            {"target": "A note on the whole text stays one; a passage or region stays on its text."}
+        )
     if parsed.source_iri is not None:
         target = resolve_text_iri(parsed.source_iri, request)
         if target != (annotation.text.source_id, annotation.text.revision):
@@ -514,6 +533,12 @@ def _import_one(text: SourceText, index: int, item: Any, user: AnyUser, visibili
     try:
         with transaction.atomic():
             parsed = parse_annotation(item, hypothesis=True)
+            if parsed.whole_text and not item.get("references"):  # a page note: on this text
+                annotation = create_annotation(
+                    text=text, whole_text=True, creator=user, visibility=visibility,
+                    **parsed.fields(),
+                )  # fmt: skip
+                return _created(index, annotation)
             if parsed.quote is None:
                 raise ValidationError({"target": "Importing needs a TextQuoteSelector."})
             spot = place(text, parsed, allow_fuzzy=True)
@@ -524,6 +549,10 @@ def _import_one(text: SourceText, index: int, item: Any, user: AnyUser, visibili
             )  # fmt: skip
     except ValidationError as error:
         return {"index": index, "status": "failed", "errors": _messages(error)}
+    return _created(index, annotation)
+
+
+def _created(index: int, annotation: Annotation) -> dict[str, Any]:
     return {
         "index": index,
         "status": "created",

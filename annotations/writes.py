@@ -110,6 +110,7 @@ def create_annotation(
     page: int | None = None,
     region: dict | None = None,
     reply_to: Annotation | None = None,
+    whole_text: bool = False,
     exact: str | None = None,
     comment: str = "",
     motivation: str = "",
@@ -121,11 +122,10 @@ def create_annotation(
     using: str | None = None,
 ) -> Annotation:
     """Create an annotation on a passage (start, end: the quote is derived from the offsets;
-    a given `exact` must equal it), on a region of a page (page, region) or in reply to
-    another annotation (reply_to). Raises ValidationError naming the field; writes nothing
-    then. `hold_tags`:
-    the annotation holds its tags as `prefetch_related` would, for a caller that represents
-    it at once (they are not read back)."""
+    a given `exact` must equal it), on a region of a page (page, region), in reply to
+    another annotation (reply_to) or on the whole text (whole_text). Raises ValidationError
+    naming the field; writes nothing then. `hold_tags`: the annotation holds its tags as
+    `prefetch_related` would, for a caller that represents it at once (not read back)."""
     annotation = Annotation(
         library=text.source.library,
         text=text,
@@ -134,9 +134,8 @@ def create_annotation(
         state=state,
         anchor_score=anchor_score,
     )
-    place(
-        annotation, start=start, end=end, exact=exact, page=page, region=region, reply_to=reply_to
-    )
+    place(annotation, start=start, end=end, exact=exact, page=page, region=region,
+          reply_to=reply_to, whole_text=whole_text)  # fmt: skip
     annotation.set_comment(comment)
     annotation.motivation = motivation or annotation.default_motivation()
     annotation.full_clean(exclude=KNOWN_RELATIONS, validate_constraints=False)
@@ -162,23 +161,31 @@ def place(
     page: int | None,
     region: dict | None,
     reply_to: Annotation | None,
+    whole_text: bool = False,
 ) -> None:
-    """Put a new annotation on exactly one thing: a passage, a region or an annotation."""
+    """Put a new annotation on exactly one thing: a passage, a region, an annotation or the
+    whole text."""
     targets = [
         name
         for name, given in (
             ("start", start is not None or end is not None),
             ("region", page is not None or region is not None),
             ("reply_to", reply_to is not None),
+            ("whole_text", whole_text),
         )
         if given
     ]
     if len(targets) != 1:
         field = targets[-1] if targets else "start"
         raise ValidationError(
-            {field: "Give one of: start and end (a passage), page and region, or reply_to."}
+            {
+                field: "Give one of: start and end (a passage), page and region, reply_to, "
+                "or whole_text (a note on the whole text)."
+            }
         )
-    if targets == ["reply_to"]:
+    if targets == ["whole_text"]:
+        annotation.on_whole_text()
+    elif targets == ["reply_to"]:
         annotation.answer(reply_to)
     elif targets == ["region"]:
         if page is None or region is None:

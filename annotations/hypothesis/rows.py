@@ -4,8 +4,10 @@ A row (h's `AnnotationJSONPresenter`): `id`, `created`/`updated` (ISO 8601 with
 microseconds: the client pages by the last row's `created`), `user` and `user_info`, `uri`,
 `text` (the comment's Markdown), `tags`, `group` (the library's slug), `permissions`,
 `target` (the passage's TextQuoteSelector and a TextPositionSelector in UTF-16 code units,
-as the client counts; a reply's target has no selector), `document`, `references` (a
-reply's thread, its root first), `links`, `hidden`, `flagged`.
+as the client counts; a reply's and a page note's target has no selector), `document`,
+`references` (a reply's thread, its root first), `links`, `hidden`, `flagged`. The client
+shows a row without selector and without references in its Page Notes tab: Marginalia's
+note on the whole text, and a target without selector makes one (`placement`).
 
 Who sees what stays `AnnotationQuerySet.visible_to`: an annotation shared with the library
 reads as `group:<slug>`, a private one as the creator alone ("Only me").
@@ -17,8 +19,10 @@ from typing import Any
 
 from django.urls import reverse
 
+from annotations import w3c
 from annotations.hypothesis.tokens import authority, userid
 from annotations.models import Annotation, Visibility
+from sources.models import SourceText
 
 
 def utf16_offset(text: str, code_points: int) -> int:
@@ -77,6 +81,19 @@ def row(annotation: Annotation, request, *, uri: str, parents: dict[int, int | N
         "flagged": False,
         "moderation_status": None,
     }
+
+
+def placement(target: Any, text: SourceText) -> dict[str, Any]:
+    """Where a new (not replying) annotation goes on `text`, as `create_annotation`'s
+    arguments: a page note (the whole text) when no target has a selector, else the passage
+    the selectors find (fuzzily if need be). ValidationError on `target` otherwise."""
+    targets = target if isinstance(target, list) else [] if target is None else [target]
+    if not any(isinstance(t, dict) and t.get("selector") for t in targets):
+        return {"whole_text": True}
+    parsed = w3c.parse_annotation({"target": target}, hypothesis=True)
+    spot = w3c.place(text, parsed, allow_fuzzy=True)
+    return {"start": spot.start, "end": spot.end, "state": spot.state,
+            "anchor_score": spot.score}  # fmt: skip
 
 
 def visibility_of(permissions: Any, user) -> str:

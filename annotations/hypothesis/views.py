@@ -30,10 +30,9 @@ from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
 
-from annotations import w3c
 from annotations.access import get_annotation_for_user
 from annotations.hypothesis import tokens, uris
-from annotations.hypothesis.rows import row, visibility_of
+from annotations.hypothesis.rows import placement, row, visibility_of
 from annotations.models import (
     COMMENT_MAX_CHARS,
     TAG_MAX_CHARS,
@@ -526,16 +525,9 @@ def create(request: HttpRequest) -> HttpResponse:
         text = source.current_text
         if text is None:
             raise ValidationError(f"{source.display_title} has no text to annotate yet.")
-        if not any(isinstance(t, dict) and t.get("selector") for t in _list(data.get("target"))):
-            raise ValidationError(
-                "Page notes are not kept yet: select a passage of the page and annotate it."
-            )
-        parsed = w3c.parse_annotation({"target": data.get("target")}, hypothesis=True)
-        spot = w3c.place(text, parsed, allow_fuzzy=True)
-        created = create_annotation(
-            text=text, start=spot.start, end=spot.end, creator=user, comment=comment,
-            tags=tags, visibility=visibility, state=spot.state, anchor_score=spot.score,
-        )  # fmt: skip
+        placed = placement(data.get("target"), text)  # a passage, or a page note (rows.py)
+        created = create_annotation(text=text, creator=user, comment=comment, tags=tags,
+                                    visibility=visibility, **placed)  # fmt: skip
     return _one(created.pk, request)
 
 

@@ -21,7 +21,7 @@ from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
 from annotations.models import AnchorState, Annotation
-from annotations.reader import represent
+from annotations.reader import represent, threads
 from annotations.tags import namespace_colours
 from sources.models import SourceText
 
@@ -44,8 +44,11 @@ def reader_config(
     user = request.user
     library = text.source.library
     is_current = text.source.texts.order_by("-revision").values_list("pk", flat=True)[0] == text.pk
-    # Passages and regions; replies belong to their threads, not to the list of the text.
-    visible = Annotation.objects.visible_to(user).filter(text=text, reply_to__isnull=True)
+    # Passages and regions; replies belong to their threads and notes on the whole text to
+    # their own section, not to the list of the text.
+    visible = Annotation.objects.visible_to(user).filter(
+        text=text, reply_to__isnull=True, whole_text=False
+    )
     first = visible if window_end is None else visible.filter(start__lt=window_end)
     return {
         "text": text.pk,
@@ -62,6 +65,7 @@ def reader_config(
         "annotations": represent(request, first),
         "orphans": represent(request, orphans_of(user, text)) if is_current else [],
         "rest": None if window_end is None else _rest(text, visible, window_end),
+        **threads(request, text),
     }
 
 

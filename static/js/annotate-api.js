@@ -72,9 +72,13 @@ export class Api {
     return this.request(this.detailUrl(annotation), { method: "PATCH", body: fields, etag: annotation.etag });
   }
 
-  /** Refused with 409 when the highlight is a claim's evidence, unless `withEvidence`. */
-  remove(annotation, { keepalive = false, withEvidence = false } = {}) {
-    const url = this.detailUrl(annotation) + (withEvidence ? "?with_evidence=true" : "");
+  /** Refused with 409 when the highlight is a claim's evidence, unless `withEvidence`, or
+   * when others replied to it, unless `withReplies`. */
+  remove(annotation, { keepalive = false, withEvidence = false, withReplies = false } = {}) {
+    const query = new URLSearchParams();
+    if (withEvidence) query.set("with_evidence", "true");
+    if (withReplies) query.set("with_replies", "true");
+    const url = this.detailUrl(annotation) + (query.size ? `?${query}` : "");
     return this.request(url, { method: "DELETE", etag: annotation.etag, keepalive });
   }
 

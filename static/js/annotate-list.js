@@ -1,8 +1,10 @@
 // The side list: one card per annotation in document order, filters by tag and by
-// annotator, editing with If-Match, deleting with a few seconds to undo, and the
-// orphans that lost their passage when the text was revised.
+// annotator, editing with If-Match, deleting with a few seconds to undo, the orphans
+// that lost their passage when the text was revised, the notes on the whole text, and
+// on each card its thread of replies (annotate-threads.js).
 
 import { chip, TagEditor } from "./annotate-tags.js";
+import { ThreadIndex, Threads } from "./annotate-threads.js";
 
 export const UNDO_SECONDS = 6;
 const LIST_CHUNK = 50;
@@ -19,9 +21,11 @@ const casefold = (s) => s.toLowerCase();
 
 /** The reading view's annotations, with the filter and the deletions waiting for undo. */
 export class Store {
-  constructor(annotations, orphans, currentTextId) {
+  constructor(annotations, orphans, currentTextId, { replies = [], notes = [] } = {}) {
     this.byId = new Map();
     this.orphans = new Map(orphans.map((a) => [a.id, a]));
+    this.threads = new ThreadIndex(replies); // replies live in their threads, not the list
+    this.notes = new Map(notes.map((a) => [a.id, a])); // on the whole text: their own section
     this.textId = currentTextId;
     this.waiting = new Map(); // id → {annotation, timer}: deleted, not yet sent
     this.filter = { tag: "", creator: "" };
@@ -31,7 +35,11 @@ export class Store {
 
   put(annotation) {
     this.sorted = null;
-    if (annotation.text === this.textId) {
+    if (annotation.reply_to) {
+      this.threads.put(annotation);
+    } else if (annotation.whole_text) {
+      this.notes.set(annotation.id, annotation);
+    } else if (annotation.text === this.textId) {
       this.orphans.delete(annotation.id);
       this.byId.set(annotation.id, annotation);
     } else {
@@ -44,10 +52,18 @@ export class Store {
     this.sorted = null;
     this.byId.delete(id);
     this.orphans.delete(id);
+    this.notes.delete(id);
+    this.threads.drop(id); // its replies go with it
   }
 
   get(id) {
-    return this.byId.get(id) || this.orphans.get(id);
+    return this.byId.get(id) || this.orphans.get(id) || this.notes.get(id) || this.threads.get(id);
+  }
+
+  /** The annotation or note whose card holds `id` (itself, or the root of its thread). */
+  cardOf(id) {
+    const root = this.threads.has(id) ? this.threads.path(id)[0] : id;
+    return this.byId.get(root) || this.orphans.get(root) || this.notes.get(root);
   }
 
   ordered() {
@@ -77,6 +93,7 @@ export class AnnotationList {
     this.list = this.part("list");
     this.moreItem = this.part("more");
     this.cards = new Map(); // id → card element, built once, kept while the annotation lives
+    this.threads = new Threads({ index: store.threads, api, config, announce });
     this.sequence = []; // the listed annotations (filtered, in document order)
     this.rendered = 0; // cards are added to the list in chunks, as it is scrolled
     this.part("filter-tag").addEventListener("change", (e) => this.setFilter("tag", e.target.value));
@@ -91,6 +108,7 @@ export class AnnotationList {
   }
 
   renderAll() {
+    this.renderNotes();
     this.renderOrphans();
     this.renderFilters();
     this.relist();
@@ -165,6 +183,8 @@ export class AnnotationList {
     const words = a.region ? `Region of page ${a.page + 1}` : a.exact;
     const quote = words.length > QUOTE_PREVIEW ? `${words.slice(0, QUOTE_PREVIEW - 1)}…` : words;
     get("quote").textContent = quote;
+    get("quote").hidden = a.whole_text; // a note on the whole text quotes nothing
+    card.classList.toggle("ann-note", a.whole_text);
     get("comment").innerHTML = a.comment_html; // bleach-sanitised by the server on write
     get("comment").hidden = !a.comment_html;
     get("tags").replaceChildren(...a.tags.map((name) => chip(name, this.config.colours)));
@@ -184,12 +204,16 @@ export class AnnotationList {
     const editable = this.config.canAnnotate && a.can_edit;
     for (const b of card.querySelectorAll("[data-action=edit], [data-action=delete]")) b.hidden = !editable;
     card.querySelector("[data-action=reattach]").hidden = !(editable && a.text !== this.store.textId);
-    card.querySelector("[data-action=show]").hidden = a.text !== this.store.textId || !!a.region;
+    card.querySelector("[data-action=show]").hidden = a.text !== this.store.textId || !!a.region || a.whole_text;
+    card.querySelector("[data-copy-citation]").hidden = a.whole_text;
     card.classList.toggle("is-mine", a.creator?.id === this.config.user?.id);
+    this.threads.render(card, a);
   }
 
   /** Add or refresh one annotation's card, in document order. */
   put(annotation) {
+    if (annotation.reply_to) return this.putReply(annotation);
+    if (annotation.whole_text) return this.putNote(annotation);
     const wasOrphan = this.store.orphans.has(annotation.id);
     this.unlist(annotation.id);
     this.store.put(annotation);
@@ -221,13 +245,42 @@ export class AnnotationList {
     }
   }
 
+  /** A reply: on the card of its thread. */
+  putReply(reply) {
+    this.store.put(reply);
+    const root = this.store.cardOf(reply.id);
+    const card = root && this.cards.get(root.id);
+    if (card) this.threads.render(card, root);
+    return card;
+  }
+
+  putNote(note) {
+    this.store.put(note);
+    const card = this.card(note);
+    this.renderNotes();
+    return card;
+  }
+
+  renderNotes() {
+    const notes = [...this.store.notes.values()].sort((a, b) => a.created.localeCompare(b.created) || a.id - b.id);
+    const section = this.part("notes");
+    if (!section) return;
+    section.hidden = notes.length === 0 && !this.config.canAnnotate;
+    this.part("note-list").replaceChildren(...notes.map((a) => this.card(a)));
+    const shown = notes.filter((a) => !this.store.waiting.has(a.id)).length;
+    this.part("note-count").textContent = shown ? String(shown) : "";
+    this.part("notes-empty").hidden = shown > 0;
+  }
+
   removeCard(id) {
+    const wasNote = this.store.notes.has(id);
     this.unlist(id);
     this.cards.get(id)?.remove();
     this.cards.delete(id);
     const wasOrphan = this.store.orphans.has(id);
     this.store.drop(id);
     if (wasOrphan) this.renderOrphans();
+    if (wasNote) this.renderNotes();
     this.updateMore();
     this.renderFilters();
     this.updateCount();
@@ -305,9 +358,15 @@ export class AnnotationList {
   }
 
   onClick(event) {
+    if (event.target.closest("[data-action=add-note]")) {
+      this.openNoteForm();
+      return;
+    }
     const card = event.target.closest(".ann-card");
     if (!card) return;
     const id = Number(card.dataset.id);
+    const root = this.store.get(id);
+    if (root && this.threads.onClick(event, card, id, () => this.threads.render(card, this.store.get(id)))) return;
     const button = event.target.closest("button[data-action]");
     if (!button) {
       if (!event.target.closest("a, form, .ann-undo")) this.showInText(id);
@@ -447,11 +506,11 @@ export class AnnotationList {
     card.querySelector("[data-role=undo]").hidden = true;
   }
 
-  async sendDelete(id, { withEvidence = false } = {}) {
+  async sendDelete(id, { withEvidence = false, withReplies = false } = {}) {
     const waiting = this.store.waiting.get(id);
     if (!waiting) return;
     try {
-      await this.api.remove(waiting.annotation, { withEvidence });
+      await this.api.remove(waiting.annotation, { withEvidence, withReplies });
       this.store.waiting.delete(id);
       this.removeCard(id);
     } catch (error) {
@@ -459,9 +518,12 @@ export class AnnotationList {
       const card = this.cards.get(id);
       if (error.status === 404) {
         this.removeCard(id);
+      } else if (error.status === 409 && card && error.body?.replies) {
+        this.restoreCard(card);
+        this.offerDeleteWith(card, id, error.message, "Delete with its replies", { withReplies: true });
       } else if (error.status === 409 && card) {
         this.restoreCard(card);
-        this.offerDeleteWithEvidence(card, id, error.message);
+        this.offerDeleteWith(card, id, error.message, "Delete with its evidence", { withEvidence: true });
       } else if (card) {
         this.restoreCard(card);
         await this.failed(card, id, error, "It was not deleted; delete it again if you still want to.");
@@ -471,18 +533,19 @@ export class AnnotationList {
     }
   }
 
-  /** A claim's evidence is not taken away in passing: say so, and let the reader choose. */
-  offerDeleteWithEvidence(card, id, text) {
+  /** A claim's evidence, or others' replies, are not taken away in passing: say so, and
+   * let the reader choose. */
+  offerDeleteWith(card, id, text, label, how) {
     this.message(card, text);
     const box = card.querySelector("[data-role=message]");
     const button = document.createElement("button");
     button.type = "button";
     button.className = "secondary";
-    button.textContent = "Delete with its evidence";
+    button.textContent = label;
     button.addEventListener("click", () => {
       this.message(card, "");
       this.store.waiting.set(id, { annotation: this.store.get(id), timer: null });
-      this.sendDelete(id, { withEvidence: true });
+      this.sendDelete(id, how);
     });
     box.append(" ", button);
     this.announce(text);
@@ -495,6 +558,102 @@ export class AnnotationList {
       this.api.remove(annotation, { keepalive: true }).catch(() => {});
       this.store.waiting.delete(id);
     }
+  }
+
+  // --- notes on the whole text -------------------------------------------------------
+
+  /** The form for a new note on the whole text (Hypothesis' page note). */
+  openNoteForm() {
+    const section = this.part("notes");
+    const open = section.querySelector("form.ann-note-form");
+    if (open) {
+      open.querySelector("textarea").focus();
+      return;
+    }
+    const form = document.createElement("form");
+    form.className = "ann-edit ann-note-form";
+    form.setAttribute("aria-label", "New note on the whole text");
+    const label = document.createElement("label");
+    label.htmlFor = "ann-new-note";
+    label.textContent = "Note on the whole text (Markdown)";
+    const textarea = document.createElement("textarea");
+    Object.assign(textarea, { id: label.htmlFor, rows: 4 });
+    const tags = new TagEditor({ suggest: this.suggest, colours: this.config.colours });
+    const privately = document.createElement("label");
+    privately.className = "check";
+    const box = document.createElement("input");
+    box.type = "checkbox";
+    privately.append(box, " Only me (private note)");
+    const buttons = document.createElement("p");
+    buttons.className = "ann-buttons";
+    buttons.append(button("Save note", "submit"), button("Cancel", "button", "secondary"));
+    const message = document.createElement("p");
+    message.className = "ann-message";
+    message.setAttribute("role", "alert");
+    message.hidden = true;
+    form.append(label, textarea, tags.el, privately, buttons, message);
+    const adder = section.querySelector("[data-action=add-note]");
+    const close = () => {
+      form.remove();
+      adder.hidden = false;
+      adder.focus();
+    };
+    buttons.lastElementChild.addEventListener("click", close);
+    form.addEventListener("keydown", (e) => {
+      if (e.key !== "Escape") return;
+      e.preventDefault();
+      close();
+    });
+    form.addEventListener("submit", async (e) => {
+      e.preventDefault();
+      const fields = {
+        text: this.config.text, whole_text: true, comment: textarea.value, tags: tags.values(),
+        visibility: box.checked ? "private" : "library",
+      };
+      if (!fields.comment.trim() && !fields.tags.length) {
+        message.textContent = "Write the note (or give it a tag) first.";
+        message.hidden = false;
+        return;
+      }
+      try {
+        const created = await this.api.create(fields);
+        form.remove();
+        adder.hidden = false;
+        this.putNote(created);
+        this.cards.get(created.id)?.focus();
+        this.announce("Note saved.");
+      } catch (error) {
+        message.textContent = error.message;
+        message.hidden = false;
+      }
+    });
+    adder.hidden = true;
+    (adder.closest("p") || adder).after(form);
+    textarea.focus();
+  }
+
+  // --- links to one annotation or reply (#annotation-N: search hits, history, claims) --
+
+  /** Bring the card of `#annotation-N` into view, its thread open at the reply if it is one. */
+  revealFromHash(hash = location.hash) {
+    const match = /^#annotation-(\d+)$/.exec(hash);
+    const id = match && Number(match[1]);
+    const root = id && this.store.cardOf(id);
+    if (!root) return false;
+    this.ensureListed(root.id);
+    const card = this.cards.get(root.id);
+    if (!card) return false;
+    this.markFocused(card);
+    if (id === root.id) {
+      card.scrollIntoView({ block: "nearest" });
+      card.focus({ preventScroll: true });
+      return true;
+    }
+    const focus = this.threads.reveal(card, root.id, id);
+    this.threads.render(card, root);
+    card.scrollIntoView({ block: "nearest" });
+    focus();
+    return true;
   }
 
   // --- orphans ----------------------------------------------------------------------

@@ -22,7 +22,7 @@ function start(panel) {
   const config = JSON.parse(configElement.textContent);
   const api = new Api(config);
   const paragraphs = new Paragraphs(reader);
-  const store = new Store(config.annotations, config.orphans, config.text);
+  const store = new Store(config.annotations, config.orphans, config.text, config);
   const painter = new Painter(paragraphs, () => store.shown());
   const status = panel.querySelector("[data-role=status]");
   const announce = (message) => { status.textContent = message; };
@@ -36,6 +36,7 @@ function start(panel) {
     panel.dataset.state = "ready";
     await streamRest({ reader, config, paragraphs, painter, store, list, announce });
     panel.dataset.loaded = "all";
+    list.revealFromHash(); // a link to a reply (a search hit) opens its thread
   });
   list.renderAll();
   reader.addEventListener("click", highlightClicks(store, list));

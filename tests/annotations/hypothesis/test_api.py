@@ -268,10 +268,6 @@ def test_only_me_is_a_private_annotation_and_editing_shares_it(article, bob, ver
 
 
 def test_what_the_service_cannot_keep_is_refused_with_a_reason(article, bob, vera, library):
-    note = client_body("Stalin")
-    note["target"] = [{"source": PAGE}]
-    refused = call("post", "annotations", bob, note)
-    assert refused.status_code == 400 and "Page notes" in refused.json()["reason"]
     elsewhere = call("post", "annotations", bob, client_body("Stalin", uri="https://example.org/x"))
     assert (
         elsewhere.status_code == 400 and "not in a library you edit" in elsewhere.json()["reason"]
@@ -358,3 +354,45 @@ def test_the_links_name_the_popup_and_the_start_page_offers_the_bookmarklet(clie
     assert call("get", "links").json()["oauth.authorize"] == "http://testserver" + AUTHORIZE
     page = client.get("/hypothesis/").content.decode()
     assert "javascript:(function(){" in page and "http://testserver/hypothesis/boot.js" in page
+
+
+# --- page notes ------------------------------------------------------------------------------
+
+
+def test_a_target_without_selector_is_a_page_note_in_marginalia_and_in_the_client(
+    article, bob, vera, mallory
+):
+    body = client_body("Stalin", text="Read with the *CWIHP* record.", tags=["theme:sources"])
+    body["target"] = [{"source": PAGE}]
+    made = call("post", "annotations", bob, body)
+    assert made.status_code == 200, made.content
+    note = Annotation.objects.get()
+    assert (note.kind, note.start, note.end, note.exact) == ("note", 0, 0, "")
+    assert note.text == article.current_text and note.motivation == "commenting"
+    assert [t.name for t in note.tags.all()] == ["theme:sources"]
+    reply = call(
+        "post", "annotations", vera, {**client_body("Stalin"), "references": [str(note.pk)]}
+    )
+    assert reply.status_code == 403  # a viewer reads, and does not reply
+    answer = client_body("Stalin", text="Which record?")
+    answer["references"] = [str(note.pk)]
+    del answer["target"]
+    assert call("post", "annotations", bob, answer).status_code == 200
+    rows = call("get", "search", vera, data={"uri": PAGE}).json()["rows"]
+    # The client's isPageNote: no selector on the first target, no references.
+    notes = [r for r in rows if not r["target"][0].get("selector") and not r["references"]]
+    replies = [r for r in rows if r["references"]]
+    assert [r["id"] for r in notes] == [str(note.pk)]
+    assert notes[0]["text"] == "Read with the *CWIHP* record."
+    assert notes[0]["target"] == [{"source": PAGE}]
+    assert [r["references"] for r in replies] == [[str(note.pk)]]
+    assert call("get", "search", mallory, data={"uri": PAGE}).json()["rows"] == []
+
+
+def test_a_private_page_note_reaches_no_group_search(article, bob, vera):
+    body = client_body("Stalin", text="Mine alone.", permissions={"read": [tokens.userid(bob)]})
+    body["target"] = [{"source": PAGE}]
+    assert call("post", "annotations", bob, body).status_code == 200
+    assert Annotation.objects.get().visibility == Visibility.PRIVATE
+    assert call("get", "search", vera, data={"uri": PAGE}).json()["rows"] == []
+    assert len(call("get", "search", bob, data={"uri": PAGE}).json()["rows"]) == 1
