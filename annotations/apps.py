@@ -5,7 +5,7 @@ class AnnotationsConfig(PackageConfig):
     default = True
     name = "annotations"
     verbose_name = "Annotations"
-    subpackages = ("claims",)
+    subpackages = ("claims", "hypothesis")
 
     def ready(self) -> None:
         super().ready()

@@ -298,6 +298,13 @@ MAX_PDF_PAGE_CHARS = env_int("MAX_PDF_PAGE_CHARS", 100_000)
 MAX_PDF_PAGE_BYTES = env_int("MAX_PDF_PAGE_BYTES", 4 * 1024 * 1024)  # decompressed content
 MAX_PDF_EXPANSION = env_int("MAX_PDF_EXPANSION", 20)  # content read, × the file's size
 PDF_READ_SECONDS = env_int("PDF_READ_SECONDS", 60)
+# A page the server fetches itself, for the first annotation on it (sources/web/fetch.py):
+# its size after decompression, the time for the whole fetch with its redirects, and
+# whether private, loopback and link-local addresses may be fetched (never in production:
+# it would open the server's own network to any reader; the tests serve pages on 127.0.0.1).
+WEB_CAPTURE_MAX_BYTES = env_int("WEB_CAPTURE_MAX_BYTES", 5 * 1024 * 1024)
+WEB_CAPTURE_SECONDS = env_int("WEB_CAPTURE_SECONDS", 10)
+WEB_CAPTURE_ALLOW_PRIVATE_ADDRESSES = env_bool("WEB_CAPTURE_ALLOW_PRIVATE_ADDRESSES", default=False)
 # Page images and scans (sources/pages/): a page's pixels, whatever draws them (a scan, an
 # image in a PDF), are bounded before anything decodes them (60 MP: A4 at 900 dpi); a scan
 # of more pages than OCR_MAX_PAGES is refused (Tesseract reads 20–30 typed pages a minute a core).

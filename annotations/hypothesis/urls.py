@@ -7,6 +7,7 @@ from annotations.hypothesis import views
 urlpatterns = [
     path("hypothesis/", views.start, name="hypothesis-start"),
     path("hypothesis/app.html", views.app, name="hypothesis-app"),
+    path("hypothesis/extension.zip", views.extension_zip, name="hypothesis-extension"),
     path("hypothesis/oauth/authorize", views.authorize, name="hypothesis-authorize"),
     path("hypothesis/boot.js", views.boot, name="hypothesis-boot"),
     path("hypothesis/client/build/<path:path>", views.client_file, name="hypothesis-client"),

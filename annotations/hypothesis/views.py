@@ -20,6 +20,7 @@ from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
+from django.db import transaction
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
@@ -31,7 +32,8 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
 
 from annotations.access import get_annotation_for_user
-from annotations.hypothesis import tokens, uris
+from annotations.hypothesis import browser_extension, first_annotation, tokens, uris
+from annotations.hypothesis.models import DEFAULTS, ClientProfile
 from annotations.hypothesis.rows import placement, row, visibility_of
 from annotations.models import (
     COMMENT_MAX_CHARS,
@@ -88,6 +90,15 @@ def start(request: HttpRequest) -> HttpResponse:
     """How to annotate any web page: the bookmarklet, what it does, and its limits."""
     context = {"bookmarklet": bookmarklet(request), "save_bookmarklet": save_bookmarklet(request)}
     return render(request, "hypothesis/start.html", context)
+
+
+@require_GET
+def extension_zip(request: HttpRequest) -> HttpResponse:
+    """The unpacked browser extension, with this site's origin in its config.js."""
+    origin = request.build_absolute_uri("/").rstrip("/")
+    response = HttpResponse(browser_extension.zipped(origin), content_type="application/zip")
+    response["Content-Disposition"] = 'attachment; filename="marginalia-extension.zip"'
+    return response
 
 
 def save_bookmarklet(request: HttpRequest) -> str:
@@ -386,11 +397,12 @@ def profile(request: HttpRequest) -> HttpResponse:
     user = request.api_user
     if request.method == "PATCH" and user is None:
         return failure("Sign in to Marginalia first.", 401)
-    preferences = {"show_sidebar_tutorial": False}
     if request.method == "PATCH":
-        wanted = _body(request).get("preferences")
-        if not isinstance(wanted, dict):
-            raise ValidationError("preferences: give an object.")
+        preferences = ClientProfile.objects.update_preferences(
+            user, _body(request).get("preferences")
+        )
+    else:
+        preferences = ClientProfile.objects.preferences_of(user) if user else dict(DEFAULTS)
     return JsonResponse(
         {
             "userid": tokens.userid(user) if user else None,
@@ -507,6 +519,7 @@ def _parents(annotations: list[Annotation]) -> dict[int, int | None]:
 # --- annotations ---------------------------------------------------------------------------
 
 
+@transaction.non_atomic_requests  # a first annotation fetches its page: no lock meanwhile
 @api(["POST"], signed_in=True)
 def create(request: HttpRequest) -> HttpResponse:
     user, data = request.api_user, _body(request)
@@ -520,8 +533,10 @@ def create(request: HttpRequest) -> HttpResponse:
         _require_write(parent.library, user)
         created = create_annotation(text=parent.text, creator=user, reply_to=parent,
                                     comment=comment, tags=tags, visibility=visibility)  # fmt: skip
+    elif (source := _source_for(data, user)) is None:  # the page's first annotation
+        created = first_annotation.annotate_new_page(data, user, comment=comment, tags=tags,
+                                                     visibility=visibility)  # fmt: skip
     else:
-        source = _source_for(data, user)
         text = source.current_text
         if text is None:
             raise ValidationError(f"{source.display_title} has no text to annotate yet.")
@@ -601,7 +616,7 @@ def _require_write(library: Library, user) -> None:
         raise PermissionDenied("You may read this library but not annotate in it.")
 
 
-def _source_for(data: dict[str, Any], user) -> Source:
+def _source_for(data: dict[str, Any], user) -> Source | None:
     """The source this page is, in a library the user edits (the chosen group's first)."""
     uri = data.get("uri")
     if not isinstance(uri, str) or not uri:
@@ -616,9 +631,4 @@ def _source_for(data: dict[str, Any], user) -> Source:
     ).select_related("library")
     group_id = data.get("group")
     chosen = sorted(candidates, key=lambda s: (s.library.slug != group_id, s.pk))
-    if not chosen:
-        raise ValidationError(
-            "This page is not in a library you edit: save it to Marginalia first "
-            "(Save to Marginalia), then annotate it."
-        )
-    return chosen[0]
+    return chosen[0] if chosen else None

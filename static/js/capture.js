@@ -2,7 +2,12 @@
 // the window that opened this one only, into the form; the reader picks the library.
 const form = document.querySelector("[data-role=form]");
 const waiting = document.querySelector("[data-role=waiting]");
-if (form && window.opener) {
+const cancel = document.querySelector("[data-role=cancel]");
+// A page the library already holds: the form carries the page and waits for the choice;
+// Cancel writes nothing and closes the window.
+if (cancel) cancel.addEventListener("click", () => window.close());
+const held = Boolean(form && form.querySelector("[data-held]"));
+if (form && window.opener && !held) {
   window.addEventListener("message", (event) => {
     const page = event.data;
     if (event.source !== window.opener || !page || page.type !== "marginalia:capture") return;

@@ -127,3 +127,29 @@ def test_an_editor_saves_and_a_reader_cannot(client, library, bob, vera, setting
     too_big = client.post(reverse("web-capture"), form)
     assert too_big.status_code == 400 and b"larger than" in too_big.content
     assert Source.objects.count() == 1
+
+
+def test_a_page_already_held_is_shown_and_nothing_is_written_until_the_reader_chooses(
+    client, library, alice, bob
+):
+    first = capture_page(library, url=URL, html=PAGE, user=alice)
+    client.force_login(bob)
+    form = {"library": library.pk, "url": CANONICAL + "?fbclid=x", "html": PAGE, "keywords": ""}
+    same = client.post(reverse("web-capture"), form)
+    page = same.content.decode()
+    assert same.status_code == 200 and "already holds this page" in page
+    assert "is the same as then" in page and "revision 1" in page
+    assert first.source.get_absolute_url() in page
+    assert 'name="held" value="revision" checked' in page
+    assert first.source.texts.count() == 1 and Source.objects.count() == 1
+    changed = {**form, "html": PAGE.replace("for weeks in a dacha", "for a month in a dacha")}
+    offered = client.post(reverse("web-capture"), changed).content.decode()
+    assert "has changed since" in offered and first.source.texts.count() == 1
+    kept = client.post(reverse("web-capture"), {**changed, "held": "revision"})
+    assert kept.status_code == 200 and b"revision 2 of" in kept.content
+    assert first.source.texts.count() == 2 and Source.objects.count() == 1
+    separate = client.post(reverse("web-capture"), {**changed, "held": "separate"})
+    assert separate.status_code == 200 and b"is now in" in separate.content
+    assert Source.objects.count() == 2 and first.source.texts.count() == 2
+    wrong = client.post(reverse("web-capture"), {**changed, "held": "overwrite"})
+    assert wrong.status_code == 400 and Source.objects.count() == 2
