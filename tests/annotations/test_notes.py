@@ -177,3 +177,22 @@ def test_search_finds_notes_and_replies_and_links_to_their_threads(text, bob, al
     assert [h.annotation_id for h in hits["Fedorenko"]] == [reply.pk]
     assert hits["Fedorenko"][0].url.endswith(f"#annotation-{reply.pk}")
     assert [h.annotation_id for h in hits["Kovalev"]] == [made.pk]
+
+
+def test_a_text_with_more_replies_than_shown_says_how_many_are_left_out(
+    client, monkeypatch, source, text, bob, alice
+):
+    monkeypatch.setattr("annotations.reader.THREADS_MOST", 2)
+    passage = make_annotation(text=text, creator=bob, quote="Stalin")
+    replies = [
+        create_annotation(text=text, creator=alice, reply_to=passage, comment=f"Reply {n}")
+        for n in range(3)
+    ]
+    client.force_login(bob)
+    page = client.get(f"/sources/{source.pk}/").content.decode()
+    assert "The 1 oldest reply on this text is not shown in its threads here" in page
+    request = RequestFactory().get("/")
+    request.user = bob
+    shown = reader_config(request, text)
+    assert [r["id"] for r in shown["replies"]] == [r.pk for r in replies[1:]]  # the newest
+    assert shown["repliesLeftOut"] == 1
