@@ -80,8 +80,17 @@ worker: install var/secret_key ## A Celery worker for background jobs (Redis at 
 	$(PROD_ENV) $(BIN)/celery -A config.celery worker --loglevel=INFO \
 	  --concurrency=$${WORKER_CONCURRENCY:-2}
 
+# With a PostgreSQL run to follow, the browser tests run once, there (the database that is
+# deployed); SQLite still runs every other test. BROWSER_ON_SQLITE=1 runs them on both.
 test-sqlite: install
-	DATABASE_URL=sqlite:///:memory: $(BIN)/pytest -p no:cacheprovider -n $${PYTEST_WORKERS:-2} $(PYTEST_ARGS)
+	@if [ -n "$$TEST_DATABASE_URL" ] && [ -z "$$BROWSER_ON_SQLITE" ]; then \
+	  echo "== the suite on SQLite, without the browser tests (they run on PostgreSQL next)"; \
+	  DATABASE_URL=sqlite:///:memory: $(BIN)/pytest -p no:cacheprovider -n $${PYTEST_WORKERS:-2} \
+	    -m "not browser" $(PYTEST_ARGS); \
+	else \
+	  echo "== the suite on SQLite"; \
+	  DATABASE_URL=sqlite:///:memory: $(BIN)/pytest -p no:cacheprovider -n $${PYTEST_WORKERS:-2} $(PYTEST_ARGS); \
+	fi
 
 test-postgres: install
 	@if [ -n "$$TEST_DATABASE_URL" ]; then \
