@@ -77,7 +77,11 @@ def _edtf(value: str) -> str:
     return "-".join(parts)
 
 
-def _names(values: list[Any]) -> list[dict[str, str]]:
+def _names(
+    values: list[Any], organisations: frozenset[str] | set[str] = frozenset()
+) -> list[dict[str, str]]:
+    """CSL names; one that is the site's or publisher's own name (`organisations`, casefolded:
+    "By Wikimedia Foundation" on its own site) is an organisation, kept whole as a literal."""
     names = []
     for value in values:
         if isinstance(value, dict):
@@ -85,7 +89,9 @@ def _names(values: list[Any]) -> list[dict[str, str]]:
         if not isinstance(value, str) or not value.strip():
             continue
         value = " ".join(value.split())
-        if "," in value:  # "Westad, Odd Arne"
+        if value.casefold() in organisations:
+            names.append({"literal": value})
+        elif "," in value:  # "Westad, Odd Arne"
             family, given = (part.strip() for part in value.split(",", 1))
             names.append({"family": family, "given": given})
         elif " " in value:
@@ -126,11 +132,16 @@ def page_metadata(html: str, url: str) -> dict[str, Any]:
         or (guess.title if guess else "")
         or (tree.findtext(".//title") or "")
     )
+    publisher = ld.get("publisher", {}).get("name") if isinstance(ld.get("publisher"), dict) else ""
+    sites = [first("og:site_name"), first("dc.publisher"), publisher,
+             guess.sitename if guess and guess.sitename else ""]  # fmt: skip
+    bodies = {" ".join(s.split()).casefold() for s in sites if isinstance(s, str) and s.strip()}
+    ld_authors = ld.get("author") if isinstance(ld.get("author"), list) else [ld.get("author")]
     authors = (
-        _names(metas.get("citation_author", []))
-        or _names(ld.get("author") if isinstance(ld.get("author"), list) else [ld.get("author")])
-        or _names(metas.get("dc.creator", []) + metas.get("author", []))
-        or _names([guess.author] if guess and guess.author else [])
+        _names(metas.get("citation_author", []), bodies)
+        or _names(ld_authors, bodies)
+        or _names(metas.get("dc.creator", []) + metas.get("author", []), bodies)
+        or _names([guess.author] if guess and guess.author else [], bodies)
     )
     issued = _edtf(
         first("citation_publication_date", "citation_date", "dc.date", "article:published_time")
@@ -139,7 +150,7 @@ def page_metadata(html: str, url: str) -> dict[str, Any]:
     )
     container = (
         journal
-        or (ld.get("publisher", {}).get("name") if isinstance(ld.get("publisher"), dict) else "")
+        or publisher
         or first("og:site_name")
         or (guess.sitename if guess and guess.sitename else "")
     )
