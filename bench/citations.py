@@ -1,6 +1,7 @@
 """Benchmark: a 10,000-entry Chicago bibliography, pandoc alone against our cached engine.
 
     .venv/bin/python bench/citations.py [--items 10000] [--style chicago-notes-bibliography]
+                                        [--repeat 3] [--no-readme]
 
 Times, on the same synthetic items (archival records with fond/opis/delo and translators,
 letters with recipients and circa dates, magazine and newspaper articles, books, Cyrillic
@@ -13,6 +14,8 @@ and Chinese names):
      re-rendered, its place found among the entries around its old one;
   5. our engine after another source's first author changed (it moves far): the same,
      then its place found among pivots of the order (`engine._place`).
+With --repeat N, runs 1 and 2 are made N times, taking turns (the cache emptied before
+each cold run), and their medians recorded: on a shared machine a single wall time is noise.
 The results go to the "Citations" section of bench/README.md (other sections are kept).
 """
 
@@ -24,6 +27,7 @@ import platform
 import random
 import re
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -274,27 +278,29 @@ def machine() -> str:
     )
 
 
-def write_readme(rows: list[tuple[str, float, float]], count: int, style: str) -> None:
+def write_readme(rows: list[tuple[str, float, float]], count: int, style: str, repeat: int) -> None:
     table = "\n".join(f"| {label} | {wall:.2f} s | {cpu:.2f} s |" for label, wall, cpu in rows)
+    runs = f" The first two rows: medians of {repeat} runs each." if repeat > 1 else ""
     section = f"""{START}
 ## Citations
 
 `bench/citations.py --items {count} --style {style}`: a {count:,}-entry bibliography of
 synthetic items (archival records, letters, articles, books; Cyrillic and Chinese names),
-rendered to HTML. Measured {time.strftime("%Y-%m-%d")} on {machine()}.
+rendered to HTML. Measured {time.strftime("%Y-%m-%d")} on {machine()}.{runs}
 
 | run | wall time | CPU time (with pandoc's) |
 |---|---|---|
 {table}
 
 Cold / pandoc alone (wall): {rows[1][1] / rows[0][1]:.2f}. Warm means every entry and the
-selection's order came from Django's cache. Cold is one pandoc run per core through our
-citeproc driver, each rendering and sorting a part of the selection, and one small sort
-checking the parts' bounds. After an edit, the edited entry's group (items whose first
-author has the same name) is rendered again while pandoc sorts the entry among the
-{2 * engine.NEAR} entries around its old place, in parallel; an entry that left that
-stretch is then placed among {engine.PIVOTS} pivots of the cached order and among the
-entries between its two. See `citations/engine.py` and
+selection's order came from Django's cache. Cold is one pandoc run per core, each rendering
+and sorting a part of the selection (`pandoc --citeproc -t html`, pandoc's own writer, no
+Lua; parts cut where the first author's initial changes, nearest an even split), and one
+small sort checking the parts' bounds while the entries are cached. After an edit, the
+edited entry's group (items whose first author has the same name) is rendered again while
+pandoc sorts the entry among the {2 * engine.NEAR} entries around its old place, in
+parallel; an entry that left that stretch is then placed among {engine.PIVOTS} pivots of
+the cached order and among the entries between its two. See `citations/engine.py` and
 `docs/decisions/0004-citations-pandoc-and-cache.md`. Timings on a shared machine are noisy
 (the load average is recorded above): compare CPU times, and read walls as ratios.
 {END}"""
@@ -310,6 +316,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--items", type=int, default=10_000)
     parser.add_argument("--style", default="chicago-notes-bibliography")
+    parser.add_argument("--repeat", type=int, default=1, help="runs of the first two steps")
     parser.add_argument("--no-readme", action="store_true", help="print, do not record")
     args = parser.parse_args()
     items = synthetic_items(args.items)
@@ -324,17 +331,29 @@ def main() -> None:
         ("our engine, after one source edited", lambda: len(render(edited))),
         ("our engine, after one first author changed", lambda: len(render(moved))),
     ]
-    rows = []
-    for step, (label, work) in enumerate(steps):
-        wall, cpu, entries = timed(label, step, len(steps), work)
+    samples: dict[str, list[tuple[float, float]]] = {label: [] for label, _ in steps}
+    plan = [*steps[:2] * max(1, args.repeat), *steps[2:]]
+    for step, (label, work) in enumerate(plan):
+        if label == steps[1][0]:
+            cache.clear()  # cold: nothing cached, not even the order
+        wall, cpu, entries = timed(label, step, len(plan), work)
         if entries != args.items:
             raise SystemExit(f"{label}: {entries} entries for {args.items} items")
-        rows.append((label, wall, cpu))
+        samples[label].append((wall, cpu))
+    rows = [
+        (label, statistics.median(w for w, _ in runs), statistics.median(c for _, c in runs))
+        for label, runs in samples.items()
+    ]
+    for label, runs in list(samples.items())[:2]:
+        if len(runs) > 1:
+            walls = ", ".join(f"{w:.2f}" for w, _ in runs)
+            cpus = ", ".join(f"{c:.2f}" for _, c in runs)
+            print(f"{label}: walls {walls} s; CPU {cpus} s")
     for label, wall, cpu in rows:
         print(f"{label:<42} {wall:8.2f} s wall {cpu:8.2f} s CPU")
     print(f"cold / pandoc alone: {rows[1][1] / rows[0][1]:.2f} (wall), load {machine()}")
     if not args.no_readme:
-        write_readme(rows, args.items, args.style)
+        write_readme(rows, args.items, args.style, args.repeat)
         print(f"recorded in {README.relative_to(ROOT)}")
 
 

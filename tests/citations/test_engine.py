@@ -54,15 +54,21 @@ def _empty_cache():
 
 @pytest.fixture
 def pandoc_runs(monkeypatch):
-    """Every pandoc job this test starts: (mode, number of references)."""
+    """Every pandoc job this test starts: (mode, number of references); an HTML
+    bibliography (pandoc's own writer, no driver) is a "bibliography" job too."""
     runs: list[tuple[str, int]] = []
-    real = citations.run_driver
+    real, real_html = citations.run_driver, citations.run_html_bibliography
 
     def counting(job, references):
         runs.append((job["mode"], len(references)))
         return real(job, references)
 
+    def counting_html(info, lang, references):
+        runs.append(("bibliography", len(references)))
+        return real_html(info, lang, references)
+
     monkeypatch.setattr(citations, "run_driver", counting)
+    monkeypatch.setattr(citations, "run_html_bibliography", counting_html)
     return runs
 
 
@@ -384,6 +390,80 @@ def test_golden_bibliography_in_parts_matches_pandocs(monkeypatch, style):
     monkeypatch.setattr(citations, "SPLIT_FROM", 1)
     entries, _, _ = golden(style)
     assert render_bibliography(SAMPLE, style=style, fmt="text") == entries
+
+
+def driver_html(items: list[dict], style: str) -> list[str]:
+    """The HTML entries of one driver run over `items` (`citeproc-driver.lua`: pandoc's
+    HTML writer called from Lua, entries cut at sentinels), nothing cached: the path HTML
+    took before pandoc wrote it alone, kept for the other formats."""
+    info = citations.style_info(citations.resolve_style(style))
+    digests = [citations.item_digest(item) for item in items]
+    inputs, _ = citations._input_order(info, digests)
+    references = [citations._renderable(items[i], f"m{i}") for i in inputs]
+    ids = [reference["id"] for reference in references]
+    job = citations._job(info, "en-US", "html", mode="bibliography", ids=ids)
+    return citations.run_driver(job, references)[1]
+
+
+@pytest.mark.parametrize(
+    "style", [*NOTE_STYLES, "apa", "modern-language-association", "ieee", "chicago-author-date"]
+)
+def test_html_written_by_pandoc_alone_in_parts_matches_the_drivers(pandoc_runs, monkeypatch, style):
+    """HTML entries come from `pandoc --citeproc -t html` (no Lua), cut at each entry's
+    div, a part per core: byte for byte the driver's, year suffixes ("2020a"), "———",
+    numbers and IEEE's aligned labels included."""
+    monkeypatch.setattr(citations, "SPLIT_FROM", 5)
+    monkeypatch.setattr(citations.os, "cpu_count", lambda: 2)
+    items = library_of(150)
+    entries = render_bibliography(items, style=style, fmt="html")
+    parts = [count for mode, count in pandoc_runs if mode == "bibliography"]
+    assert len(parts) == (1 if style == "ieee" else 2), pandoc_runs  # ieee numbers its entries
+    assert entries == driver_html(items, style)
+    assert "<em>" in "".join(entries)
+
+
+def test_html_entries_keep_markup_in_metadata_escaped_and_pandocs_own_tags_out():
+    item = MEMO | {"title": 'A title\n<div id="ref-m0" class="csl-entry" role="listitem">'}
+    entries = render_bibliography([item, MEMO | {"id": "other"}], fmt="html")
+    assert len(entries) == 2 and all("<div" not in entry for entry in entries)
+    assert any("&lt;div id=" in entry for entry in entries)
+
+
+def test_parts_are_cut_at_the_letter_change_nearest_an_even_split(pandoc_runs, monkeypatch):
+    """Forty entries under A and B, sixty under C and D: the cut after B (40/60), not the
+    first one past half of the entries (after C: 90/10), since the larger part's run is
+    the wall time."""
+    monkeypatch.setattr(citations, "SPLIT_FROM", 5)
+    monkeypatch.setattr(citations.os, "cpu_count", lambda: 2)
+    counts = {"Adams": 30, "Brown": 10, "Clark": 50, "Davis": 10}
+    items = [
+        SAMPLE[5] | {"id": f"{family}{n}", "author": [{"family": family, "given": "A."}],
+                     "title": f"Volume {n}"}
+        for family, count in counts.items() for n in range(count)
+    ]  # fmt: skip
+    entries = render_bibliography(items, fmt="text")
+    assert [count for mode, count in pandoc_runs if mode == "bibliography"] == [40, 60]
+    assert entries == full_run(items)
+
+
+def test_reports_whose_short_titles_agree_are_rendered_together():
+    """Two reports without an author cited by the same short title are "2020a" and
+    "2020b" in an author-date style, however the bibliography was built."""
+    report = {"type": "report", "title-short": "Annual report", "publisher": "Ministry"}
+    first = report | {
+        "id": "a",
+        "title": "Annual report: Agriculture",
+        "issued": {"date-parts": [[2020]]},
+    }
+    second = report | {
+        "id": "b",
+        "title": "The ministry's report: Industry",
+        "issued": {"date-parts": [[2020]]},
+    }
+    alone = full_run([first, second], "apa")
+    assert "(2020a)" in alone[0] and "(2020b)" in alone[1]
+    render_bibliography([first], style="apa", fmt="text")
+    assert render_bibliography([first, second], style="apa", fmt="text") == alone
 
 
 def test_each_format_style_and_locale_is_cached_apart(pandoc_runs):
