@@ -266,7 +266,7 @@ def _revision_context(request: HttpRequest, source: Source) -> dict[str, Any]:
         "blocks": blocks,
         "window_end": window_end,
         "chunks": chunks,
-        "preloads": _preloads(source, shown, chunks, window_end),
+        "preloads": _preloads(shown, window_end),
         "original": request.GET.get("view") == "original" and shown is not None and shown.html,
     }
 
@@ -281,17 +281,16 @@ FIRST_SCREEN_CHARS = 12_000
 READING_CHUNK_CHARS = 2_000_000
 
 
-def _preloads(
-    source: Source, shown: SourceText | None, chunks: list[int], window_end: int | None
-) -> list[str]:
-    """What the reading view will fetch once it runs (annotate-stream.js: the rest of the
-    paragraphs and of the annotations), asked for while the page is still being read: the
-    same addresses, so the browser hands the script what it preloaded."""
+def _preloads(shown: SourceText | None, window_end: int | None) -> list[str]:
+    """What the reading view will fetch once it runs and the server takes longest over (the
+    rest of the annotations), asked for while the page is still being read: the same
+    address, so the browser hands the script what it preloaded. Not the rest of the
+    paragraphs: gunicorn's worker took both requests on its two threads and the page's
+    style sheets waited behind them (bench/reading.py: first screen 416 → 344 ms, every
+    highlight 929 → 819 ms); the script asks for them at once, quickly answered."""
     if shown is None or window_end is None:
         return []
-    blocks = f"{reverse('source-text-blocks', args=[source.pk])}?revision={shown.revision}"
-    rest = f"{reverse('text-annotations', args=[shown.pk])}?after={window_end}"
-    return [f"{blocks}&from={start}" for start in chunks] + [rest]
+    return [f"{reverse('text-annotations', args=[shown.pk])}?after={window_end}"]
 
 
 def _window_end(paragraphs: list[tuple[int, str]], blocks: list) -> int | None:

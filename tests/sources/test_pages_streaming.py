@@ -3,6 +3,8 @@ paragraphs (`source-text-blocks`) and annotations (`text-annotations`) come as J
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -28,6 +30,13 @@ def test_the_page_holds_the_first_screens_and_says_where_the_rest_is(as_user, ve
     assert content.count("<p data-start=") == 4  # 4 paragraphs of ~45 code points ≤ 200
     assert 'data-chunks="4 13 22 31"' in content
     assert '"count": 2' in content  # both library annotations; the private one is alice's
+    # The slow request is asked for with the page; the paragraphs, quick, by the script.
+    text = long_source.current_text
+    preloads = re.findall(
+        r'<link rel="preload" as="fetch" crossorigin="anonymous" href="([^"]+)"', content
+    )
+    window_end = TEXT.index("Paragraph 4 ") - 2  # the end of the fourth paragraph
+    assert preloads == [f"{reverse('text-annotations', args=[text.pk])}?after={window_end}"]
 
 
 def test_blocks_come_in_chunks_with_offsets_and_page_breaks(as_user, vera, long_source):
