@@ -18,6 +18,7 @@ Who sees which tag, and how often it is used, is `Tag.objects.visible_to` / `use
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -28,6 +29,8 @@ from django.db import IntegrityError, models, transaction
 from django.db.models import F
 
 from annotations.models import Tag, tag_key
+from core.text import fold
+from core.transliterate import latin_forms, romanised
 from sources.models import Library
 
 
@@ -110,9 +113,10 @@ def lock_tags(*tags: Tag) -> list[Tag]:
 def autocomplete(library: Library, user: Any, typed: str, limit: int = 10) -> list[Tag]:
     """The library's tags `user` may see that match what was typed (`matches`), most used
     (by what `user` may see) first. "st" and "person:St" find "person:Joseph Stalin",
-    "сталин" finds "person:Сталин", "zhou" finds "person:Zhōu Ēnlái", "person:" lists the
-    people. Matched in Python over the library's tags: accents and case are folded the
-    same way in SQLite and PostgreSQL, and a library holds thousands of tags, not millions."""
+    "сталин" finds "person:Сталин" and "person:Joseph Stalin", "zhou" finds "person:Zhōu
+    Ēnlái", "person:" lists the people. Matched in Python over the library's tags: accents
+    and case are folded the same way in SQLite and PostgreSQL, names are transliterated
+    (`TagQuery`), and a library holds thousands of tags, not millions."""
     query = TagQuery.parse(typed)
     tags = Tag.objects.visible_to(user).filter(library=library)
     if query.namespace is not None:
@@ -126,21 +130,34 @@ def autocomplete(library: Library, user: Any, typed: str, limit: int = 10) -> li
     return found[: max(1, min(limit, 100))]
 
 
-def fold(text: str) -> str:
-    """Case and accents set aside: "Zhōu Ēnlái" → "zhou enlai", "Ё" → "е"."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    return "".join(char for char in decomposed if not unicodedata.combining(char))
-
-
 # Scripts written without spaces between words: a typed run is looked for anywhere.
 _UNSPACED = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
+
+
+@functools.lru_cache(maxsize=16_384)
+def _words_of(label: str) -> tuple[str, ...]:
+    """The words a tag's label is found by: as written and in Latin letters, folded
+    ("Иосиф Сталин" → иосиф, сталин, iosif, stalin; "毛泽东" → 毛泽东, mao, zedong, maozedong)."""
+    words = fold(label).split()
+    for form in romanised(label):
+        words += form.split()
+    return tuple(dict.fromkeys(words))
+
+
+@functools.lru_cache(maxsize=4_096)
+def _spellings(word: str) -> tuple[tuple[str, ...], ...]:
+    """A typed word and its Latin forms, each as the words that must begin words of a tag
+    ("сталин" → (сталин), (stalin); "мао" → (мао), (mao); "毛泽东" → (mao, zedong), …)."""
+    return ((word,), *(tuple(form.split()) for form in latin_forms(word)))
 
 
 @dataclass(frozen=True)
 class TagQuery:
     """What was typed into a tag field: an optional namespace (before a colon) and words,
     each of which must begin a word of the tag (any word, any order; anywhere for Chinese,
-    Japanese and Korean); with no namespace, a word may also begin the namespace."""
+    Japanese and Korean); with no namespace, a word may also begin the namespace. Names
+    meet across scripts (`core.transliterate`): "Сталин" finds "person:Joseph Stalin",
+    "Stalin" finds "person:Иосиф Сталин", "Мао" and "毛泽东" find "person:Mao Zedong"."""
 
     namespace: str | None
     words: tuple[str, ...]
@@ -154,14 +171,14 @@ class TagQuery:
         return cls(None, tuple(fold(typed).split()))
 
     def matches(self, tag: Tag) -> bool:
-        label = fold(tag.label)
-        words = label.split()
-        return all(self._found(word, label, words, tag) for word in self.words)
+        words = _words_of(tag.label)
+        return all(self._found(word, words, tag) for word in self.words)
 
-    def _found(self, word: str, label: str, words: list[str], tag: Tag) -> bool:
-        if any(w.startswith(word) for w in words):
-            return True
-        if _UNSPACED.search(word) and word in label:
+    def _found(self, word: str, words: tuple[str, ...], tag: Tag) -> bool:
+        for parts in _spellings(word):
+            if all(any(w.startswith(part) for w in words) for part in parts):
+                return True
+        if _UNSPACED.search(word) and word in fold(tag.label):
             return True
         return self.namespace is None and tag.namespace.startswith(word)
 

@@ -309,7 +309,7 @@ class Corpus:
                 index.kind_token(kind),
                 index.type_token(csl_type),
                 index.language_token(language),
-                index.creator_token(family),
+                *index.creator_tokens(family),
             ]
             if archive:
                 facets.append(index.archive_token(archive))

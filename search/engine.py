@@ -55,12 +55,13 @@ from django.utils.safestring import SafeString, mark_safe
 
 from annotations.claims.models import Event
 from annotations.models import Tag, tag_key
+from core.text import Token, is_cjk, tokens
 from search import index, reads
 from search.backends import backend
 from search.models import SearchEntryKind
 from search.plan import Fragment, Plan
 from search.query import Clause, SearchQuery, TextQuery
-from search.text import Token, is_cjk, stem, tokens
+from search.text import stem
 from sources.models import Library, Source, SourceKind
 from sources.serializers import library_lookup
 
@@ -210,7 +211,7 @@ def _source_filters(result: Plan, query: SearchQuery) -> None:
     if query.types:
         result.require([index.type_token(t) for t in query.types])
     if query.creator:
-        result.require([index.creator_token(query.creator)])
+        result.require(index.creator_tokens(query.creator))
     if query.archive:
         result.require([index.archive_token(query.archive)])
     if query.language:

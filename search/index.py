@@ -30,10 +30,11 @@ from annotations.models import Annotation, Tag, Visibility
 from annotations.reanchoring import annotations_moved
 from core import batching
 from core.rows import fetch, quoter
+from core.text import is_cjk, tokens
+from core.transliterate import romanised
 from search.backends import backend
 from search.models import SearchEntry, SearchEntryKind, SearchWord
-from search.text import is_cjk, stems, terms, tokens
-from search.transliterate import romanised
+from search.text import stems, terms
 from sources.models import Creator, Library, Source, SourceKind, SourceText, SourceType
 from sources.sharing.backup import library_restored
 
@@ -107,8 +108,12 @@ def language_token(language: str) -> str:
     return token("l", language.strip().casefold().replace("_", "-").split("-")[0])
 
 
-def creator_token(name: str) -> str:
-    return token("c", normal(name))
+def creator_tokens(name: str) -> list[str]:
+    """The tokens of a creator's name (family name or institution): as written and in each
+    of its Latin spellings (`core.transliterate`). A source holds them all and the `creator=`
+    filter asks for any of the name's, so "Сталин" and "Stalin" find each other both ways
+    ("Stalin" has one spelling, which is also one of "Сталин"'s)."""
+    return [token("c", form) for form in dict.fromkeys([normal(name), *romanised(name)])]
 
 
 def archive_token(archive: str) -> str:
@@ -187,7 +192,7 @@ def _facts(source: Source) -> SourceFacts:
 
 
 def _add_creator(facts: SourceFacts, family: str, literal: str, given: str) -> None:
-    facts.facets.append(creator_token(literal or family))
+    facts.facets += creator_tokens(literal or family)
     facts.names.append(" ".join(filter(None, (given, family, literal))))
     family_first = " ".join(filter(None, (family, given)))
     facts.also += [family_first, *romanised(facts.names[-1], family_first)]

@@ -22,8 +22,9 @@ from django.core.exceptions import ValidationError
 from django.utils.datastructures import MultiValueDict
 
 from core.dates import edtf_bounds
-from search.text import is_cjk, query_words, tokens
-from search.transliterate import romanised
+from core.text import is_cjk, tokens
+from core.transliterate import romanised
+from search.text import query_words
 from sources.models import SourceKind, SourceType
 
 MAX_QUERY_CHARS = 1_000

@@ -5,7 +5,7 @@ Each answer is a short JSON list of `{"value", "label"}`: `value` goes into the 
 string (a tag's name, an event's id, a creator's family name, an archive's name), `label`
 is what the reader sees. Tags match as every tag field does (`annotations.tags.TagQuery`:
 any word, the namespace, accents and case set aside); creators by a part of the name in
-any script (accents and case set aside, `search.transliterate`); events and archives by a
+any script (accents and case set aside, `core.transliterate`); events and archives by a
 case-insensitive substring of the name.
 """
 
@@ -20,8 +20,8 @@ from annotations.claims.models import Event
 from annotations.models import Tag
 from annotations.tags import TagQuery
 from core.dates import edtf_in_words
-from search.text import tokens
-from search.transliterate import romanised
+from core.text import tokens
+from core.transliterate import romanised
 from sources.models import Creator, Library, Source
 
 MAX_TYPED = 200

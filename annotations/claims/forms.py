@@ -154,12 +154,18 @@ class ClaimFilterForm(forms.Form):
     q = forms.CharField(required=False, max_length=200, label="Words")
     status = forms.ChoiceField(choices=[("", "Any status"), *ClaimStatus.choices], required=False)
     rank = forms.ChoiceField(choices=[("", "Any rank"), *ClaimRank.choices], required=False)
-    tag = forms.CharField(required=False, max_length=200)
+    # One tag, chosen with the tag widget (static/js/tag-input.js) that every tag field uses.
+    tag = forms.CharField(
+        required=False,
+        max_length=200,
+        widget=forms.TextInput(attrs={"data-tag-input": True, "data-tag-single": True}),
+    )
     event = forms.ModelChoiceField(queryset=Event.objects.none(), required=False)
 
     def __init__(self, *args: Any, library: Library, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["event"].queryset = library.events.all()
+        self.fields["tag"].widget.attrs["data-library"] = library.slug
 
     def query(self) -> dict[str, Any]:
         data = dict(self.cleaned_data)

@@ -1,6 +1,7 @@
 // Tag chips and the tag editor, the one tag widget of every page: an input with
 // autocomplete from the library's tags (an ARIA combobox with a listbox; the server
-// matches any word of a name and its namespace, accents and case set aside), one chip per
+// matches any word of a name and its namespace, accents and case set aside, in any script:
+// annotations/tags.py transliterates both sides, so "Сталин" finds "Stalin"), one chip per
 // tag, coloured by namespace. Tags may hold spaces and other punctuation ("person:Mao
 // Zedong", "Treaty of 1950: drafts"); a comma or Enter ends one, and pasted
 // "theme:face, place:Burma" becomes two.

@@ -329,7 +329,8 @@ class PageView {
 
 /** Marking a region of a page: drag a rectangle over the image (pointer events), or, with
  * the keyboard, press Enter on a page and set the rectangle's numbers; then the comment and
- * tags, and the region is POSTed to the annotation API as {text, page, region}. */
+ * tags (the one tag widget, as in the reading view's popover), and the region is POSTed to
+ * the annotation API as {text, page, region}. */
 class RegionDrawing {
   constructor(view) {
     this.view = view;
@@ -458,6 +459,7 @@ class RegionDrawing {
   async save() {
     const { view, page } = this;
     if (!page) return;
+    // The tag widget (tag-input.js) keeps the field's value as "a, b": the chips and what is typed.
     const tags = this.form.elements.tags.value.split(",").map((t) => t.trim()).filter(Boolean);
     const response = await fetch(view.config.annotations, {
       method: "POST",

@@ -30,7 +30,8 @@ function suggester(field) {
 function labelOf(field) {
   if (field.dataset.tagLabel) return field.dataset.tagLabel;
   const label = field.labels?.[0];
-  return label ? label.textContent.replace(/\(.*\)/, "").trim() : "Tags";
+  // Django's labels end with a colon ("Tag:"); the editor's label is the name alone.
+  return label ? label.textContent.replace(/\(.*\)/, "").trim().replace(/:$/, "") : "Tags";
 }
 
 export function enhance(field) {

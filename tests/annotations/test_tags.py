@@ -197,6 +197,33 @@ def test_autocomplete_sets_accents_and_case_aside_in_every_script(text, bob, lib
     assert [t.name for t in autocomplete(library, bob, "place:пх")] == ["place:Пхеньян"]
 
 
+def test_autocomplete_meets_names_written_in_another_script(text, bob, library):
+    Tag.objects.for_names(
+        library,
+        [
+            "person:Joseph Stalin",
+            "person:Сталин",
+            "person:Mao Zedong",
+            "person:毛泽东",
+            "person:Чжоу Эньлай",
+            "place:Moscow",
+        ],
+    )
+
+    def names(typed: str) -> set[str]:
+        return {t.name for t in autocomplete(library, bob, typed)}
+
+    assert names("Сталин") == {"person:Joseph Stalin", "person:Сталин"}
+    assert names("Stalin") == {"person:Joseph Stalin", "person:Сталин"}
+    assert names("person:сталин") == {"person:Joseph Stalin", "person:Сталин"}
+    assert names("Мао") == {"person:Mao Zedong", "person:毛泽东"}
+    assert names("Мао Цзэдун") == {"person:Mao Zedong", "person:毛泽东"}
+    assert names("毛泽东") == {"person:Mao Zedong", "person:毛泽东"}
+    assert names("zedong") == {"person:Mao Zedong", "person:毛泽东"}
+    assert names("zhou enlai") == {"person:Чжоу Эньлай"}
+    assert names("Москва") == set()  # a translation, not a transliteration
+
+
 def test_merge_preview_says_what_moves_and_moves_nothing(text, bob, alice, library):
     make_annotation(text=text, creator=bob, quote="Mao", tags=["person:Mao", "person:Mao Zedong"])
     make_annotation(text=text, creator=bob, quote="arrived", tags=["person:Mao"])

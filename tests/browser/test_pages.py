@@ -8,7 +8,7 @@ import pytest
 from django.urls import reverse
 
 from annotations.claims.claims import link_event
-from annotations.models import Annotation
+from annotations.models import Annotation, Tag
 from sources.pages import pdf
 from sources.pages.models import Page
 from tests.factories import make_annotation, make_claim, make_event, make_evidence, make_source
@@ -244,7 +244,7 @@ def test_a_region_drawn_on_a_page_becomes_an_annotation_with_comment_and_tags(
     page.mouse.up()
     form = page.get_by_role("group", name="Region on page 1")
     form.get_by_label("Comment").fill("The registry stamp")
-    form.get_by_label("Tags").fill("stamp, provenance")
+    form.get_by_role("combobox", name="Tags").fill("stamp, provenance")
     form.get_by_role("button", name="Save region").click()
     page.get_by_role("status").filter(has_text="Region saved on page 1").wait_for()
 
@@ -297,6 +297,38 @@ def test_a_region_is_marked_with_the_keyboard_alone(page, sign_in, alice, pdf_so
     page.keyboard.press("Enter")  # Save region
     page.get_by_role("status").filter(has_text="Region saved").wait_for()
     assert Annotation.objects.get().region == {"x": 5, "y": 70, "w": 40, "h": 12.5}
+
+
+def test_a_region_is_tagged_with_the_tag_widget_and_its_suggestions_in_any_script(
+    page, sign_in, alice, pdf_source
+):
+    source, _ = pdf_source
+    Tag.objects.for_names(source.library, ["person:Joseph Stalin", "person:Mao Zedong"])
+    sign_in(page, alice)
+    open_pages(page, source)
+    page.get_by_role("button", name="Mark a region").focus()
+    page.keyboard.press("Enter")
+    page.keyboard.press("Tab")
+    page.keyboard.press("Enter")  # on the first page
+    form = page.get_by_role("group", name="Region on page 1")
+    tags = form.get_by_role("combobox", name="Tags")
+    tags.fill("Сталин")  # the tag is written in Latin letters
+    form.get_by_role("option", name="person:Joseph Stalin").click()
+    tags.fill("мао")
+    form.get_by_role("option", name="person:Mao Zedong").wait_for()
+    tags.press("ArrowDown")
+    tags.press("Enter")
+    tags.press_sequentially("place:Moscow,")  # a comma ends a tag, as everywhere
+    chosen = form.get_by_role("list", name="Chosen tags").get_by_role("listitem")
+    assert chosen.count() == 3
+    form.get_by_role("button", name="Save region").click()
+    page.get_by_role("status").filter(has_text="Region saved on page 1").wait_for()
+    assert sorted(t.name for t in Annotation.objects.get().tags.all()) == [
+        "person:Joseph Stalin",
+        "person:Mao Zedong",
+        "place:Moscow",
+    ]
+    assert page.js_errors == []
 
 
 def test_a_reader_is_not_offered_to_mark_a_region(page, sign_in, vera, pdf_source):

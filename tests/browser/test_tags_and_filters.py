@@ -10,7 +10,7 @@ from django.urls import reverse
 from annotations.models import Annotation, Tag
 from search import index as search_index
 from tests.browser.test_annotate import READING, open_source, popover, select
-from tests.factories import make_annotation, make_event, make_source, make_text
+from tests.factories import make_annotation, make_claim, make_event, make_source, make_text
 
 
 @pytest.fixture(autouse=True)
@@ -96,4 +96,31 @@ def test_search_filters_are_chips_with_suggestions(page, sign_in, alice, library
     chips.get_by_role("link", name="Remove the filter Tagged (any of) theme:face").click()
     chips.get_by_role("link", name="Remove the filter Event: Mao's visit to Moscow").wait_for()
     assert "theme%3Aface" not in page.url and "any_tag=person%3AJoseph+Stalin" in page.url
+    assert page.js_errors == []
+
+
+def test_the_claim_list_filters_by_a_tag_chosen_with_the_tag_widget(page, sign_in, alice, library):
+    make_claim(
+        library=library,
+        creator=alice,
+        statement="Stalin kept Mao waiting.",
+        tags=["person:Joseph Stalin"],
+    )
+    make_claim(
+        library=library, creator=alice, statement="The treaty was signed.", tags=["theme:treaty"]
+    )
+    sign_in(page, alice)
+    page.goto(reverse("claim-list", args=[library.slug]))
+    field = page.get_by_role("combobox", name="Tag", exact=True)
+    field.fill("Сталин")  # suggested across scripts
+    page.get_by_role("option", name="person:Joseph Stalin").click()
+    page.get_by_role("button", name="Apply").click()
+    page.wait_for_url("**tag=person%3AJoseph+Stalin**")
+    page.get_by_text("Stalin kept Mao waiting.").wait_for()
+    assert page.get_by_text("The treaty was signed.").count() == 0
+    chosen = page.get_by_role("list", name="Chosen tags")
+    shown = chosen.get_by_role("listitem").evaluate_all(
+        "(items) => items.map((i) => i.dataset.tag)"
+    )
+    assert shown == ["person:Joseph Stalin"]  # the filter in force, as a chip
     assert page.js_errors == []

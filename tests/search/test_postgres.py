@@ -32,7 +32,7 @@ def test_a_word_that_stems_to_itself_is_asked_for_once():
 
 def test_a_word_with_another_stem_is_asked_for_both_ways():
     assert tsquery_text("treaties") == "'treaties' | 'treati'"
-    # …and a word in another script also for its Latin form (search.transliterate)
+    # …and a word in another script also for its Latin form (core.transliterate)
     assert tsquery_text("Сталина") == "'сталина' | 'сталин' | 'stalina'"
 
 

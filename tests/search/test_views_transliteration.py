@@ -7,8 +7,8 @@ import pytest
 from django.urls import reverse
 
 from annotations.claims.claims import EventLink
+from core.transliterate import pinyin_of_palladius, romanised
 from search import index as search_index
-from search.transliterate import pinyin_of_palladius, romanised
 from tests.factories import make_annotation, make_claim, make_event, make_source, make_text
 
 
@@ -101,3 +101,36 @@ def test_creators_are_suggested_in_any_script_and_case(as_user, alice, sources):
     assert values("Цзэдун") == ["Mao", "Мао", "毛泽东"]
     assert values("mao zedong") == ["Mao", "Мао", "毛泽东"]
     assert values("Roshchin") == []
+
+
+def test_the_creator_filter_finds_a_name_in_either_script(as_user, alice, sources):
+    client = as_user(alice)
+
+    def by_creator(name: str) -> set[str]:
+        response = client.get(reverse("search"), {"creator": name, "in": "source"})
+        assert response.status_code == 200
+        content = response.content.decode()
+        titles = ["Letter one", "Letter two", "Letter three", "Letter four", "Letter five"]
+        return {title for title in titles if title in content}
+
+    assert by_creator("Сталин") == {"Letter one", "Letter five"}
+    assert by_creator("stalin") == {"Letter one", "Letter five"}
+    assert by_creator("Мао") == {"Letter two", "Letter three"}
+    assert by_creator("Mao") == {"Letter two", "Letter three"}
+    assert by_creator("毛泽东") == {"Letter four"}
+    assert by_creator("Roshchin") == set()
+
+
+def test_the_creator_filter_asks_for_each_spelling_of_the_name():
+    from search import index
+
+    assert index.creator_tokens("Stalin") == [index.token("c", "stalin")]
+    assert index.creator_tokens("Сталин") == [
+        index.token("c", "сталин"),
+        index.token("c", "stalin"),
+    ]
+    assert index.creator_tokens("Чжоу") == [
+        index.token("c", "чжоу"),
+        index.token("c", "chzhou"),
+        index.token("c", "zhou"),
+    ]

@@ -1,9 +1,11 @@
 """Names in another script: what a name is also found by ("Сталин" ↔ "Stalin",
 "Мао Цзэдун" ↔ "Mao Zedong" ↔ "毛泽东").
 
-The index holds the Latin forms of the names it is given (creators, tags, events) beside
-the names themselves, and a query word in another script also looks for its Latin form
-(`search.query`), so a name typed in either script meets a name written in either.
+The search index holds the Latin forms of the names it is given (creators, tags, events)
+beside the names themselves, and a query word in another script also looks for its Latin
+form (`search.query`), so a name typed in either script meets a name written in either; the
+`creator=` filter looks for every spelling of the name it is given (`search.engine`), and
+tag autocomplete matches a tag's words and their Latin forms (`annotations.tags`).
 
 Latin forms come from `anyascii` (Russian → "Stalin", "Khrushchev"; Chinese characters →
 pinyin syllables). Chinese names written in Cyrillic follow the Palladius system
@@ -20,7 +22,7 @@ import re
 
 from anyascii import anyascii
 
-from search.text import fold, is_cjk, tokens
+from core.text import fold, is_cjk, tokens
 
 _CYRILLIC = re.compile(r"[\u0400-\u04ff]")
 
@@ -127,8 +129,11 @@ def _cjk_forms(word: str) -> list[str]:
 def latin_forms(word: str) -> list[str]:
     """The Latin forms a word in another script is also found by, folded; [] for a word
     already in Latin letters (or one with none)."""
-    if word.isascii():
-        return []
+    return [] if word.isascii() else list(_latin_forms(word))
+
+
+@functools.lru_cache(maxsize=65_536)  # names recur: a library's tags and creators repeat them
+def _latin_forms(word: str) -> tuple[str, ...]:
     if any(is_cjk(c) for c in word):
         forms = _cjk_forms(word)
     else:
@@ -136,7 +141,7 @@ def latin_forms(word: str) -> list[str]:
         if _CYRILLIC.search(word):
             forms.append(pinyin_of_palladius(word))
     folded = [" ".join(t.folded for t in tokens(form)) for form in forms if form]
-    return [form for form in dict.fromkeys(folded) if form and form != word]
+    return tuple(form for form in dict.fromkeys(folded) if form and form != word)
 
 
 def romanised(*names: str) -> list[str]:
