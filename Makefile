@@ -80,13 +80,15 @@ worker: install var/secret_key ## A Celery worker for background jobs (Redis at 
 	$(PROD_ENV) $(BIN)/celery -A config.celery worker --loglevel=INFO \
 	  --concurrency=$${WORKER_CONCURRENCY:-2}
 
-# With a PostgreSQL run to follow, the browser tests run once, there (the database that is
-# deployed); SQLite still runs every other test. BROWSER_ON_SQLITE=1 runs them on both.
+# With a PostgreSQL run to follow, the browser tests and the tests that use no database
+# run once, there (the database that is deployed); SQLite runs every test that uses a
+# database. BROWSER_ON_SQLITE=1 runs the whole suite on both.
 test-sqlite: install
 	@if [ -n "$$TEST_DATABASE_URL" ] && [ -z "$$BROWSER_ON_SQLITE" ]; then \
-	  echo "== the suite on SQLite, without the browser tests (they run on PostgreSQL next)"; \
-	  DATABASE_URL=sqlite:///:memory: $(BIN)/pytest -p no:cacheprovider -n $${PYTEST_WORKERS:-2} \
-	    -m "not browser" $(PYTEST_ARGS); \
+	  echo "== the suite on SQLite, without the browser tests and the tests that use no database"; \
+	  echo "   (both run in the PostgreSQL run next)"; \
+	  MARGINALIA_DATABASE_TESTS_ONLY=1 DATABASE_URL=sqlite:///:memory: $(BIN)/pytest -p no:cacheprovider \
+	    -n $${PYTEST_WORKERS:-2} -m "not browser" $(PYTEST_ARGS); \
 	else \
 	  echo "== the suite on SQLite"; \
 	  DATABASE_URL=sqlite:///:memory: $(BIN)/pytest -p no:cacheprovider -n $${PYTEST_WORKERS:-2} $(PYTEST_ARGS); \

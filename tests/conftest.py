@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import os
+
 import pytest
 from rest_framework.test import APIClient
 
@@ -59,3 +61,22 @@ def client_for(user) -> APIClient:
 def as_user():
     """as_user(alice) → a logged-in client (Django test client API plus DRF helpers)."""
     return client_for
+
+
+# Tests that touch no database give the same answer on SQLite and on PostgreSQL: when the
+# PostgreSQL run follows (`make test` with TEST_DATABASE_URL), the SQLite run leaves them
+# to it (Makefile `test-sqlite` sets this), which keeps `.ci/run` shorter.
+DATABASE_FIXTURES = {"db", "transactional_db", "live_server", "django_db_reset_sequences",
+                     "django_db_serialized_rollback"}  # fmt: skip
+
+
+def pytest_collection_modifyitems(config, items):
+    if os.environ.get("MARGINALIA_DATABASE_TESTS_ONLY") != "1":
+        return
+    kept, left = [], []
+    for item in items:
+        uses = set(getattr(item, "fixturenames", ())) & DATABASE_FIXTURES
+        (kept if uses or item.get_closest_marker("django_db") else left).append(item)
+    if left:
+        config.hook.pytest_deselected(items=left)
+        items[:] = kept

@@ -207,7 +207,9 @@ def test_cleaning_flat_and_deep_html_is_linear(settings):
     )
     assert large < 10 * small  # 4× the input: linear gives ~4×, quadratic ~16×
     deep = "<div>" * 200 + "deep" + "</div>" * 200
-    assert seconds(deep * 100, "deep", 100) < 2
+    # CPU seconds: 2.3 on a shared 2-core Xeon in CI with the suite beside it, so 4 is the
+    # bound; nesting that went quadratic would take many times that.
+    assert seconds(deep * 100, "deep", 100) < 4
 
 
 def test_a_comment_of_too_many_elements_is_refused_quickly():
