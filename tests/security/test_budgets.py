@@ -275,16 +275,17 @@ def test_a_pathological_comment_is_saved_and_shown_within_budget(
 ):
     """Up to 100,000 characters (COMMENT_MAX_CHARS) through the API, then the reading page
     that shows it to an anonymous reader. Before: 10,000 [ took 16.5 s, 20,000 took 64 s.
-    Budget 3 s each: Markdown is linear (cmark-gfm, in C), and bleach cleans at most
+    Budget 5 s each: Markdown is linear (cmark-gfm, in C), and bleach cleans at most
     COMMENT_MAX_ELEMENTS (5,000) elements (more are refused: below) — 4,000 empty
-    quotations take bleach's html5lib 1.15 s on this machine, about twice that traced by
-    tracemalloc and when both cores are busy (2.0–2.2 s seen in CI runs: 2 s was too tight
-    for a linear cost; super-linear ones take ten times more)."""
+    quotations take bleach's html5lib 1.15 s on an AMD EPYC core, about twice that traced
+    by tracemalloc and when both cores are busy (2.0–2.2 s in CI there; 3.5–3.8 s on the
+    slower Xeon VM CI moved to, with the suite beside it). Super-linear costs take far
+    more: the regressions this guards against took 16.5 s and 64 s."""
     body = {"text": passage.pk, "start": 0, "end": 3, "comment": comment}
-    with within(seconds=3, megabytes=256):
+    with within(seconds=5, megabytes=256):
         response = as_user(bob).post("/api/annotations/", body, format="json")
     assert response.status_code == 201, response.content[:300]
-    with within(seconds=3, megabytes=256):
+    with within(seconds=5, megabytes=256):
         page = anonymous.get(reverse("source-detail", args=[passage.source_id]))
     assert page.status_code == 200
 
