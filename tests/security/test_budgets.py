@@ -154,7 +154,7 @@ def test_a_20_mb_text_on_one_line_is_refused_by_its_job(as_user, source, bob):
 def test_a_1_mb_text_on_one_line_is_read_and_compared(anonymous, published):
     """1 MB of words on one line, and a revision that changes one word in its middle: the
     reading page and the comparison, for an anonymous reader of the published library.
-    Budget 10 s for the reading page: its first view fingerprints the text for reuse
+    The reading page's first view fingerprints the text for reuse
     detection (sources/reuse/detection.py, about 2.5 µs a word, eight times that under
     tracemalloc; 0.7 s untraced here, 2.8 s for 4 MB), which this change leaves alone.
     Budget 15 s: 10.6–11.1 s traced on the slower Xeon VM CI moved to, with the suite
