@@ -252,6 +252,13 @@ _CMARK_OPTIONS = Options.CMARK_OPT_UNSAFE | Options.CMARK_OPT_FOOTNOTES
 MARKDOWN_MAX_EXPANSION = 20
 _CMARK_EXTENSIONS = ["table", "strikethrough"]
 _SURROGATES = re.compile("[\ud800-\udfff]")
+# A table's delimiter row (`--|:-:|--`, perhaps inside quotations or a list), and the blank
+# line that ends the table. cmark-gfm builds every cell of a table before writing any HTML
+# (160 MB of C memory for the table above), so the cells are counted first.
+_DELIMITER_ROW = re.compile(r"^[ \t>]*(?=[^\n]*\|)(?=[^\n]*-)[|:\- \t]+$", re.MULTILINE)
+_BLANK_LINE = re.compile(r"\n[ \t>]*(?:\n|\Z)")
+_DASHES = re.compile(r"-+")
+_SMALLEST_CELL = len("<td></td>\n")
 
 # One line of words and ordinary punctuation, starting with a letter, words one space apart,
 # as many comments are: nothing in it is Markdown, nothing is HTML, so it is one paragraph
@@ -273,6 +280,11 @@ def render_markdown(text: str, *, most_elements: int | None = None) -> str:
     for whitespace between elements (tests/core/test_sanitize.py), in a third of the time."""
     if _PLAIN.fullmatch(text):
         return f"<p>{text}</p>"
+    cells = table_cells(text) if "|" in text else 0
+    if _SMALLEST_CELL * cells > MARKDOWN_MAX_EXPANSION * len(text) + 1_000:
+        raise MarkupTooLarge()
+    if most_elements is not None and cells > most_elements:
+        raise MarkupTooLarge(most_elements)
     html = markdown_html(text)
     if len(html) > MARKDOWN_MAX_EXPANSION * len(text) + 1_000:
         raise MarkupTooLarge()
@@ -282,6 +294,22 @@ def render_markdown(text: str, *, most_elements: int | None = None) -> str:
     if "<" not in text and "&" not in html and len(html) < _CLEAN_PART:
         return _cleaner.clean(html).strip()
     return clean_html_in_parts(BeautifulSoup(html, "html.parser")).strip()
+
+
+def table_cells(text: str) -> int:
+    """At most how many cells the tables in `text` would have: each delimiter row's columns
+    times the lines down to the next blank line, where a table ends (cmark-gfm fills the
+    rows that leave cells out). Linear: a table's lines are counted once."""
+    cells = 0
+    counted_to = 0
+    for row in _DELIMITER_ROW.finditer(text):
+        if row.start() < counted_to:
+            continue  # a line of the table counted already
+        blank = _BLANK_LINE.search(text, row.end())
+        counted_to = blank.start() if blank else len(text)
+        rows = 1 + text.count("\n", row.end(), counted_to)
+        cells += len(_DASHES.findall(row.group())) * rows
+    return cells
 
 
 def markdown_html(text: str) -> str:

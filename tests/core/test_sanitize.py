@@ -149,6 +149,31 @@ def test_markdown_nested_past_the_limit_is_refused_not_a_recursion_error(markdow
         render_markdown(markdown)
 
 
+# Table-shaped pieces: header rows, delimiter rows, rows that leave cells out, quotations.
+TABLE_PIECES = [
+    "a", "|", "-", ":", " ", "\n", "\n\n", "> ", "- ", "| a | b |", "|-|-|", "-|-", "x\n",
+]  # fmt: skip
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.lists(st.sampled_from(TABLE_PIECES + PIECES), max_size=40).map("".join))
+def test_the_cells_counted_before_rendering_are_at_least_the_body_cells_rendered(text):
+    """The count that refuses a table before cmark-gfm builds it is never below the body
+    cells cmark-gfm would write (the header row aside, which the text itself spells out)."""
+    assert sanitize.markdown_html(text).count("<td") <= sanitize.table_cells(text)
+
+
+def test_a_table_of_too_many_cells_is_refused_before_it_is_built():
+    """The count alone refuses: cmark-gfm held 160 MB of cells for the table below."""
+    table = "a|" * 1_000 + "\n" + "-|" * 1_000 + "\n" + "x\n" * 47_999
+    assert sanitize.table_cells(table) == 1_000 * 48_000
+    rows = "| 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9 | 10 |\n" * 600
+    full = "| a | b | c | d | e | f | g | h | i | j |\n" + "|---" * 10 + "|\n" + rows
+    with pytest.raises(MarkupTooLarge, match="5,000 HTML elements"):
+        render_markdown(full, most_elements=5_000)
+    assert render_markdown(full).count("<td>") == 6_000  # in proportion: kept in a .md
+
+
 def test_markdown_whose_html_is_out_of_all_proportion_is_refused():
     """A table whose rows leave out their cells: cmark-gfm fills them (100,000 characters
     became 5.4 MB, stored twice)."""

@@ -155,15 +155,15 @@ def test_a_1_mb_text_on_one_line_is_read_and_compared(anonymous, published):
     """1 MB of words on one line, and a revision that changes one word in its middle: the
     reading page and the comparison, for an anonymous reader of the published library.
     The reading page's first view fingerprints the text for reuse
-    detection (sources/reuse/detection.py, about 2.5 µs a word, eight times that under
-    tracemalloc; 0.7 s untraced here, 2.8 s for 4 MB), which this change leaves alone.
-    Budget 15 s: 10.6–11.1 s traced on the slower Xeon VM CI moved to, with the suite
-    beside it; the super-linear costs these budgets catch took tens of seconds (comparing
-    two 40 KB revisions took 51.6 s before issue #16)."""
+    detection (sources/reuse/detection.py, about 2.5 µs a word; 2.8 s for 4 MB), which
+    this change leaves alone. Budget 5 s: 0.9 s on the Xeon VM CI runs on (10.6–11.1 s
+    when memory was measured with tracemalloc, which slowed it eight times); the
+    super-linear costs these budgets catch took tens of seconds (comparing two 40 KB
+    revisions took 51.6 s before issue #16)."""
     source = make_source(library=published)
     line = " ".join(f"w{n}" for n in range(150_000))[:MB]
     stored(source, line, line.replace(" w75000 ", " CHANGED "))
-    with within(seconds=15, megabytes=512):
+    with within(seconds=5, megabytes=512):
         response = anonymous.get(reverse("source-detail", args=[source.pk]))
     assert response.status_code == 200
     with within(seconds=5, megabytes=512):
@@ -280,10 +280,10 @@ def test_a_pathological_comment_is_saved_and_shown_within_budget(
     that shows it to an anonymous reader. Before: 10,000 [ took 16.5 s, 20,000 took 64 s.
     Budget 5 s each: Markdown is linear (cmark-gfm, in C), and bleach cleans at most
     COMMENT_MAX_ELEMENTS (5,000) elements (more are refused: below) — 4,000 empty
-    quotations take bleach's html5lib 1.15 s on an AMD EPYC core, about twice that traced
-    by tracemalloc and when both cores are busy (2.0–2.2 s in CI there; 3.5–3.8 s on the
-    slower Xeon VM CI moved to, with the suite beside it). Super-linear costs take far
-    more: the regressions this guards against took 16.5 s and 64 s."""
+    quotations take bleach's html5lib 1.15 s on an AMD EPYC core (3.5–3.8 s on the slower
+    Xeon VM CI moved to, with the suite beside it, when memory was measured with
+    tracemalloc, which slows such code down). Super-linear costs take far more: the
+    regressions this guards against took 16.5 s and 64 s."""
     body = {"text": passage.pk, "start": 0, "end": 3, "comment": comment}
     with within(seconds=5, megabytes=256):
         response = as_user(bob).post("/api/annotations/", body, format="json")
