@@ -486,6 +486,35 @@ function below(link) {
   return Math.max(0, link.closest(".view-switch")?.getBoundingClientRect().bottom ?? 0) + 8;
 }
 
+const READER_SCROLLS = ["wheel", "touchstart", "keydown", "pointerdown"];
+
+/** Scroll `element` to the top of the view and keep it there while `settling` changes size
+ * (the paragraphs above drawn at their real heights instead of the guess that
+ * `content-visibility` makes for them, highlights painted, fonts arriving), until the
+ * reader scrolls or nothing has moved for a second and a half after the page has loaded.
+ * `data-holding` marks `settling` meanwhile. */
+function holdAtTop(element, settling) {
+  let timer;
+  const align = () => element.scrollIntoView({ block: "start" });
+  const stop = () => {
+    observer.disconnect();
+    clearTimeout(timer);
+    READER_SCROLLS.forEach((type) => window.removeEventListener(type, stop, true));
+    delete settling.dataset.holding;
+  };
+  const wait = () => {
+    clearTimeout(timer);
+    if (document.readyState === "complete") timer = setTimeout(stop, 1500);
+    else window.addEventListener("load", wait, { once: true });
+  };
+  const observer = new ResizeObserver(() => { align(); wait(); });
+  settling.dataset.holding = "true";
+  READER_SCROLLS.forEach((type) => window.addEventListener(type, stop, { capture: true, passive: true }));
+  align();
+  observer.observe(settling);
+  wait();
+}
+
 /** A readable message from a refused request's body: DRF's {"field": ["…"]} or {"detail"}. */
 function problem(data, status) {
   if (data && typeof data === "object") {
@@ -516,7 +545,7 @@ class TextView {
       if (link.dataset.doubts) this.markDoubts(link.dataset.doubts);
     });
     const match = /^#offset-(\d+)$/.exec(window.location.hash);
-    if (match) this.whenShown(Number(match[1]), (range) => range.startContainer.parentElement.closest("p").scrollIntoView({ block: "start" }));
+    if (match) this.whenShown(Number(match[1]), (range) => holdAtTop(range.startContainer.parentElement.closest("p"), this.reading));
   }
 
   /** A range over code points [start, end) of the text, or null if not (yet) shown. */

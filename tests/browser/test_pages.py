@@ -376,7 +376,10 @@ def test_switching_views_keeps_the_reading_position(page, sign_in, alice, librar
     page.wait_for_url("**#offset-*")
     offset = int(page.url.rsplit("#offset-", 1)[1])
     assert third.start <= offset < third.end
-    page.wait_for_timeout(300)
+    # The paragraph is held at the top while the page settles (paragraphs above it drawn
+    # at their real heights); then it must still be in view, with nothing holding it.
+    page.wait_for_load_state("load")
+    page.locator("#reading:not([data-holding])").wait_for(state="attached")
     held = page.evaluate(
         """(offset) => [...document.querySelectorAll('#reading p[data-start]')]
              .filter((p) => Number(p.dataset.start) <= offset).pop().dataset.start""",
