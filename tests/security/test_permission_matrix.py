@@ -32,10 +32,10 @@ from tests.security.world import (
     PRIVATE,
     SECRET,
     Route,
+    Witness,
     World,
     all_routes,
     build_world,
-    fingerprint,
     read_urls_for,
     urls_for,
 )
@@ -234,6 +234,7 @@ PERSONAS = {"owner": "alice", "editor": "bob", "viewer": "vera", "outsider": "ma
 def test_no_route_leaks_or_allows_a_write_it_should_refuse(world, persona):
     user = world.users.get(PERSONAS.get(persona, ""))
     api, owner_api = client(user), client(world.users["alice"])
+    witness = Witness(world, actor=api.session.get("_auth_user_id"))
     failures: list[str] = []
     walked = 0
     for route in all_routes():
@@ -247,7 +248,7 @@ def test_no_route_leaks_or_allows_a_write_it_should_refuse(world, persona):
                 walked += method != "GET"
                 if method in WRITES and must_refuse(route, persona, url, world):
                     request = (api, owner_api, method, url, route)
-                    failures += check_refused_write(*request, persona, world)
+                    failures += check_refused_write(*request, persona, world, witness)
     assert walked > 50, "the walk found too few routes: is the URL configuration loaded?"
     assert not failures, f"{len(failures)} problems:\n" + "\n".join(failures)
 
@@ -273,17 +274,37 @@ def check_read(api: APIClient, url: str, persona: str, world: World) -> list[str
 
 def check_refused_write(
     api: APIClient, owner_api: APIClient, method: str, url: str, route: Route, persona: str,
-    world: World,
+    world: World, witness: Witness,
 ) -> list[str]:  # fmt: skip
-    actor = api.session.get("_auth_user_id")
-    before = fingerprint(world, actor=actor)
+    before = witness.now()
     response = write_request(api, owner_api, method, url, route, world)
     problems = []
     if not refused(response, persona):
         problems.append(f"{method} {url} as {persona}: answered {response.status_code}")
-    if fingerprint(world, actor=actor) != before:
+    if witness.now() != before:
         problems.append(f"{method} {url} as {persona}: CHANGED DATA it should not")
     return problems
+
+
+def test_the_witness_sees_every_write_and_reads_only_after_one(
+    private_world, django_assert_max_num_queries
+):
+    """The walk's check that a refused write changed nothing: the fingerprint is taken
+    again only after rows were written, and then it sees the change, down to one field of
+    one row, through the history too."""
+    world = private_world
+    witness = Witness(world)
+    before = witness.now()
+    with django_assert_max_num_queries(1):  # nothing written: only the counter is read
+        assert witness.now() == before
+    source = world.objects["source"][0]
+    type(source).objects.filter(pk=source.pk).update(title=source.title + ".")
+    changed = witness.now()
+    assert changed != before
+    type(source).objects.filter(pk=source.pk).update(title=source.title)
+    assert witness.now() == before  # the same rows again
+    source.history.first().delete()
+    assert witness.now() not in (before, changed)
 
 
 def test_the_admin_is_for_staff_only(private_world, as_user):

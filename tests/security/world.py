@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.db import connection
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from sources.models import ImportRun, Library, Role, SourceLink
@@ -387,3 +388,37 @@ def fingerprint(world: World, actor: Any = None) -> str:
     for row in accounts.values("pk", "username", "password", "email", "is_active", "is_staff"):
         digest.update(json.dumps(row, sort_keys=True).encode())
     return digest.hexdigest()
+
+
+def rows_written() -> int:
+    """How many rows this connection has inserted, updated or deleted so far: in this
+    transaction, cascades and triggers included (PostgreSQL's pg_stat_xact_user_tables), or
+    since the connection opened, by statements (SQLite's total_changes(), where every
+    change starts). The same number twice means nothing was written in between."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT coalesce(sum(n_tup_ins + n_tup_upd + n_tup_del), 0)"
+                " FROM pg_stat_xact_user_tables"
+            )
+        else:
+            cursor.execute("SELECT total_changes()")
+        return int(cursor.fetchone()[0])
+
+
+@dataclass
+class Witness:
+    """The world's `fingerprint`, recomputed only when rows have been written since it was
+    last taken: most refused writes write nothing, and a fingerprint reads every table of
+    the library (35 queries, ~0.1 s)."""
+
+    world: World
+    actor: Any = None
+    written: int = -1
+    digest: str = ""
+
+    def now(self) -> str:
+        written = rows_written()
+        if written != self.written:
+            self.digest, self.written = fingerprint(self.world, self.actor), written
+        return self.digest
