@@ -72,33 +72,36 @@ def main() -> None:
     # What `bench.load.server_env` reads besides these: the production gunicorn defaults.
     args.workers, args.threads, args.access_log = os.cpu_count() or 1, 2, False
     args.port = args.port or load.free_port()
-    env, ids = prepare(args)
-    log = Path(tempfile.mkdtemp()) / "gunicorn.log"
-    server = load.start_server(env, log, args.port)
-    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as lua:
-        lua.write(writers_script(ids))
-    command = ["wrk", "-t", "1", "-c", str(args.connections), "-d", f"{args.duration}s",
-               "--timeout", "10s", "-s", lua.name,
-               f"http://127.0.0.1:{args.port}/api/annotations/"]  # fmt: skip
-    wrk = subprocess.Popen(command, stdout=subprocess.DEVNULL)
     stop = False
 
     def finish(*_: object) -> None:
         nonlocal stop
         stop = True
 
+    # Before the server starts: a stop asked for while it starts must still stop it.
     signal.signal(signal.SIGTERM, finish)
     signal.signal(signal.SIGINT, finish)
-    database = urlparse(args.database_url).path.lstrip("/")
-    print(f"busy: {args.connections} writers on {database} for {args.duration} s", flush=True)
+    env, ids = prepare(args)
+    log = Path(tempfile.mkdtemp()) / "gunicorn.log"
+    server = load.start_server(env, log, args.port)
+    wrk = None
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as lua:
+        lua.write(writers_script(ids))
     try:
+        command = ["wrk", "-t", "1", "-c", str(args.connections), "-d", f"{args.duration}s",
+                   "--timeout", "10s", "-s", lua.name,
+                   f"http://127.0.0.1:{args.port}/api/annotations/"]  # fmt: skip
+        wrk = subprocess.Popen(command, stdout=subprocess.DEVNULL)
+        database = urlparse(args.database_url).path.lstrip("/")
+        print(f"busy: {args.connections} writers on {database} for {args.duration} s", flush=True)
         while not stop and wrk.poll() is None:
             time.sleep(10)
             loads = ", ".join(f"{v:.2f}" for v in os.getloadavg())
             print(f"busy: load average {loads}", flush=True)
     finally:
-        wrk.terminate()
-        wrk.wait(timeout=30)
+        if wrk is not None:
+            wrk.terminate()
+            wrk.wait(timeout=30)
         server.terminate()
         server.wait(timeout=30)
         os.unlink(lua.name)

@@ -71,6 +71,12 @@ def parse_args() -> argparse.Namespace:
         "gunicorn (config/gunicorn.conf.py) with DEBUG off and WhiteNoise's hashed, "
         "compressed static files",
     )
+    parser.add_argument(
+        "--timeline",
+        action="store_true",
+        help="also print, for each page load, when each request began and ended and which "
+        "blocked rendering, beside the first paint",
+    )
     return parser.parse_args()
 
 
@@ -230,6 +236,25 @@ def measure_load(page, url: str) -> dict[str, float]:
           };
         }"""
     )
+    timings["timeline"] = page.evaluate(
+        """() => {
+          const nav = performance.getEntriesByType('navigation')[0];
+          const rows = [[0, nav.responseStart, nav.responseEnd, 'page', '']];
+          for (const e of performance.getEntriesByType('resource')) {
+            rows.push([e.startTime, e.responseStart, e.responseEnd,
+                       e.name.replace(location.origin, ''), e.renderBlockingStatus || '']);
+          }
+          for (const e of performance.getEntriesByType('paint')) {
+            rows.push([e.startTime, 0, 0, e.name, '']);
+          }
+          rows.sort((a, b) => a[0] - b[0]);
+          const ms = (t) => (t ? t.toFixed(0).padStart(5) : '     ');
+          return rows.map(([s, f, e, n, b]) =>
+            `${ms(s || 0.1)} ${ms(f)} ${ms(e)}  ${n.slice(0, 90)}`
+            + (b === 'blocking' ? ' (blocks rendering)' : '')
+          ).join('\\n');
+        }"""
+    )
     timings["script_painted"] = timings["painted"]
     timings["first_paragraph_drawn"] = drawn
     if server_painted and drawn:
@@ -386,6 +411,9 @@ def main() -> None:
     args = parse_args()
     with tempfile.TemporaryDirectory(prefix="marginalia-bench-") as workdir:
         results, chromium = run(args, Path(workdir))
+    if args.timeline:
+        for number, row in enumerate(results, 1):
+            print(f"Load {number}: started, first byte, ended (ms)\n{row['timeline']}\n")
     print(report(args, results, chromium))
 
 

@@ -89,22 +89,20 @@ def reading_blocks(
     the rest (a 1 MB text is 2.6 MB of HTML that took the browser 1.5 s to parse)."""
     pages = sorted((int(start), str(label)) for start, label in revision.page_map or [])
     paragraphs = revision.paragraphs()
-    blocks, index = [], 0
+    blocks: list[Block] = []
+    index, total = 0, 0
     for number, (start, text) in enumerate(paragraphs):
+        if chars is not None and blocks and total + len(text) > chars:
+            break  # enough: the rest is neither built nor sent
         block, last = Block(start, text), number == len(paragraphs) - 1
         while index < len(pages) and (pages[index][0] < start + len(text) or last):
             at = min(max(pages[index][0] - start, 0), len(text))
             block.breaks.append((at, pages[index][1]))
             index += 1
-        blocks.append(block)
-    blocks = blocks[first:]
-    if chars is None:
-        return blocks
-    shown, total = 0, 0
-    while shown < len(blocks) and (not shown or total + len(blocks[shown].text) <= chars):
-        total += len(blocks[shown].text)
-        shown += 1
-    return blocks[:shown]
+        if number >= first:
+            blocks.append(block)
+            total += len(text)
+    return blocks
 
 
 class Comparison(list[Segment]):

@@ -43,6 +43,39 @@ def test_page_map_out_of_order_is_sorted():
     assert blocks[0].pages == ["1", "2"]
 
 
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.text(alphabet="ab \n", min_size=0, max_size=12), max_size=12).map("\n\n".join),
+    st.lists(st.integers(0, 150), max_size=6),
+    st.integers(0, 6),
+    st.one_of(st.none(), st.integers(0, 40)),
+)
+def test_a_window_of_blocks_is_that_window_of_all_the_blocks(text, breaks, first, chars):
+    """The first screens are cut without building the rest (a 1 MB text's 3,400
+    paragraphs): the same blocks, page breaks and all, as cutting the whole list."""
+    shown = revision(text, [[at, str(n)] for n, at in enumerate(breaks)])
+    everything = reading_blocks(shown)[first:]
+    expected, total = [], 0
+    for block in everything:
+        if chars is not None and expected and total + len(block.text) > chars:
+            break
+        expected.append(block)
+        total += len(block.text)
+    window = reading_blocks(shown, first=first, chars=chars)
+    assert [(b.start, b.text, b.breaks) for b in window] == [
+        (b.start, b.text, b.breaks) for b in expected
+    ]
+
+
+def test_paragraphs_are_split_once_and_again_when_the_text_changes():
+    shown = revision("One.\n\nTwo.")
+    first = shown.paragraphs()
+    first.append((99, "changed by the caller"))
+    assert shown.paragraphs() == [(0, "One."), (6, "Two.")]
+    shown.text = "Three."
+    assert shown.paragraphs() == [(0, "Three.")]
+
+
 def test_compare_marks_changed_words_only():
     segments = compare_texts("Mao met Stalin on 16 December.", "Mao met Stalin on 17 December.")
     assert [(s.op, s.text) for s in segments] == [
