@@ -280,13 +280,14 @@ def render_markdown(text: str, *, most_elements: int | None = None) -> str:
     for whitespace between elements (tests/core/test_sanitize.py), in a third of the time."""
     if _PLAIN.fullmatch(text):
         return f"<p>{text}</p>"
+    longest = MARKDOWN_MAX_EXPANSION * len(text) + 1_000  # of the HTML
     cells = table_cells(text) if "|" in text else 0
-    if _SMALLEST_CELL * cells > MARKDOWN_MAX_EXPANSION * len(text) + 1_000:
+    if _SMALLEST_CELL * cells > longest:
         raise MarkupTooLarge()
     if most_elements is not None and cells > most_elements:
         raise MarkupTooLarge(most_elements)
     html = markdown_html(text)
-    if len(html) > MARKDOWN_MAX_EXPANSION * len(text) + 1_000:
+    if len(html) > longest:
         raise MarkupTooLarge()
     check_depth(html)
     if most_elements is not None and count_elements(html, stop_past=most_elements) > most_elements:
