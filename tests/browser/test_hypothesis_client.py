@@ -200,7 +200,7 @@ def test_save_to_marginalia_keeps_the_page_read_in_another_site(
     window_errors: list[str] = []
     window.on("pageerror", lambda error: window_errors.append(str(error)))
     window.get_by_role("button", name="Save").wait_for()
-    window.wait_for_function("() => !document.querySelector('[data-role=save]').disabled")
+    window.wait_for_function("() => document.querySelector('[data-role=save]')?.disabled === false")
     assert window.locator("[data-role=shown-url]").text_content() == host.url
     window.get_by_label("Keywords").fill("Sino-Soviet alliance")
     window.get_by_role("button", name="Save").click()

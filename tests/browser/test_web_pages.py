@@ -174,7 +174,7 @@ def test_saving_a_held_page_asks_first_and_adds_a_revision(
     with page.context.expect_page() as opened:
         page.evaluate(html.unescape(save).removeprefix("javascript:"))
     window = opened.value
-    window.wait_for_function("() => !document.querySelector('[data-role=save]').disabled")
+    window.wait_for_function("() => document.querySelector('[data-role=save]')?.disabled === false")
     window.get_by_role("button", name="Save").click()
     window.get_by_text("already holds this page").wait_for()
     assert window.get_by_text("has changed since").count() == 1
