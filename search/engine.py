@@ -329,7 +329,7 @@ def first_page(
     estimated = engine.estimate(*_sql(found, fragment, "e.id"))
     state["t"] = window_start(found, fragment, estimated)
     ranked = result.sort == "relevance"
-    window = read_window(found, fragment, state["t"], ranked=ranked)
+    state["t"], window = sized_window(found, fragment, state["t"], estimated, ranked=ranked)
     for _ in range(WIDENINGS if ranked else 0):
         if window is None or not state["t"] or len(window) > result.query.limit:
             break
@@ -397,12 +397,41 @@ def _id_range(found: Plan) -> tuple[int, int]:
     return found.id_range
 
 
-def _window(found: Plan, threshold: int) -> tuple[list[str], list[Any]]:
-    """The condition for rows in the window (from `threshold` on; none for 0), as the
-    backend's index can skip to them."""
-    if not threshold:
+def sized_window(
+    found: Plan, fragment: Fragment, threshold: int, estimated: int | None, *, ranked: bool
+) -> tuple[int, list[tuple] | None]:
+    """Where the window starts and what it holds (`read_window`). The estimate places a
+    window as if matches were spread evenly over the ids, and for words the planner's
+    estimate is often far off besides: a script's or a phrase's matches cluster in some
+    collections (`毛泽东`'s window held 4,517 rows for 1,000 meant). So a word window
+    reaching further back than the newest blocks is read in two parts: those blocks first
+    (the probe), then the older part, placed from how many matches the probe held,
+    reaching at most twice as far back as the estimate placed it."""
+    high = _id_range(found)[1] if threshold else 0
+    probe = backend().probe_floor(found, high) if threshold and estimated is not None else None
+    if probe is None or threshold >= probe:
+        return threshold, read_window(found, fragment, threshold, ranked=ranked)
+    newest = read_window(found, fragment, probe, ranked=ranked)
+    if newest is None or len(newest) >= RANK_WINDOW:
+        return probe, newest
+    # None in the probe: rarer there than the estimate says, so as far back as allowed.
+    reach = (high - probe + 1) * RANK_WINDOW // len(newest) if newest else high
+    start = max(high - reach, 2 * threshold - high, 0)
+    start = min(backend().window_floor(start, high, found), probe)
+    if start == probe:
+        return probe, newest
+    older = read_window(found, fragment, start, ranked=ranked, below=probe)
+    if older is None or len(newest) + len(older) > COUNT_LIMIT:
+        return start, None
+    return start, newest + older
+
+
+def _window(found: Plan, threshold: int, below: int | None = None) -> tuple[list[str], list[Any]]:
+    """The condition for rows in the window (from `threshold` on, below `below` if given;
+    none for 0 and no `below`), as the backend's index can skip to them."""
+    if not threshold and below is None:
         return [], []
-    sql, params = backend().window(threshold, found, _id_range(found)[1])
+    sql, params = backend().window(threshold, found, _id_range(found)[1], below)
     return [sql], params
 
 
@@ -432,12 +461,13 @@ def count(
 
 
 def read_window(
-    found: Plan, fragment: Fragment, threshold: int, *, ranked: bool
+    found: Plan, fragment: Fragment, threshold: int, *, ranked: bool, below: int | None = None
 ) -> list[tuple] | None:
-    """(id, rank, facets, year) of every match in the window; None when it holds more
-    than COUNT_LIMIT (a badly wrong estimate): then the page is ranked in SQL instead. The
-    limit is above any expected row count, so it never changes the plan."""
-    extra, extra_params = _window(found, threshold)
+    """(id, rank, facets, year) of every match in the window (or of its part below
+    `below`); None when it holds more than COUNT_LIMIT (a badly wrong estimate): then the
+    page is ranked in SQL instead. The limit is above any expected row count, so it never
+    changes the plan."""
+    extra, extra_params = _window(found, threshold, below)
     rank, rank_params = (fragment.rank, fragment.rank_params) if ranked else ("0.0", [])
     # The facet tokens as the stored JSON's text: they are only counted (`_window_tokens`),
     # and decoding a thousand arrays cost more than the statement.
@@ -794,10 +824,13 @@ class Highlighter:
         self.prefixes = tuple(c.words[0] for c in clauses if c.prefix)
         self.phrases = [c.words for c in clauses if c.is_phrase]
         self.cjk = [_cjk_string(c) for c in clauses if _cjk_string(c)]
+        self.empty = not (self.words or self.prefixes or self.phrases or self.cjk)
 
     def spans(self, text: str, stop: int | None = None, start: int = 0) -> list[tuple[int, int]]:
         """Where the query matched, merged; with `stop` (and no phrase in the query), only
         the words from `start` (where a word begins) to `stop` are looked at."""
+        if self.empty:  # browsing: nothing to mark, no word to read
+            return []
         found: list[tuple[int, int]] = []
         whole = stop is None or bool(self.phrases)
         words = list(tokens(text)) if whole else _until(text, start, stop)
@@ -826,6 +859,8 @@ class Highlighter:
 
     def _first(self, text: str) -> int | None:
         """Where the first match starts, reading the text no further than that."""
+        if self.empty:
+            return None
         if self.phrases:
             spans = self.spans(text)
             return spans[0][0] if spans else None

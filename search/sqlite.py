@@ -86,9 +86,19 @@ def window_floor(threshold: int, newest: int, found: Plan) -> int:
     return threshold
 
 
-def window(threshold: int, found: Plan, newest: int) -> tuple[str, list[Any]]:
-    """Rows from `threshold` on: FTS5 hands its matches over as ids already."""
-    return "e.id >= %s", [threshold]
+def window(
+    threshold: int, found: Plan, newest: int, below: int | None = None
+) -> tuple[str, list[Any]]:
+    """Rows from `threshold` on (and below `below`): FTS5 hands its matches over as ids
+    already."""
+    if below is None:
+        return "e.id >= %s", [threshold]
+    return "e.id >= %s AND e.id < %s", [threshold, below]
+
+
+def probe_floor(found: Plan, newest: int) -> None:
+    """No probe: without a planner's estimate, the window is placed by reading its ids."""
+    return None
 
 
 # --- ranking ----------------------------------------------------------------------------

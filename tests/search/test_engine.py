@@ -476,6 +476,55 @@ def test_a_window_placed_among_newer_rows_that_do_not_match_reaches_back(
     assert len(seen) == len(set(seen)) == 30
 
 
+def _planned(user, typed: str) -> tuple:
+    found_ = search_module.plan(
+        user, parse_params(MultiValueDict({"q": [typed], "in": ["annotation"]}))
+    )
+    return found_, search_module.backend().fragment(found_)
+
+
+only_estimating = pytest.mark.skipif(
+    search_module.backend().__name__ != "search.postgres", reason="PostgreSQL's estimates only"
+)
+
+
+@only_estimating
+def test_a_window_is_sized_by_what_its_newest_blocks_hold(many, alice, monkeypatch):
+    """The planner's estimate places a window as if matches were spread evenly; where they
+    crowd the newest rows (here all 30 are among them), the newest blocks are read first and
+    the window reaches back only as far as their density says RANK_WINDOW takes."""
+    monkeypatch.setattr(search_module, "RANK_WINDOW", 10)
+    threshold = SearchEntry.objects.order_by("pk").values_list("pk", flat=True).first()
+    as_placed = search_module.read_window(*_planned(alice, "face"), threshold, ranked=True)
+    start, window = search_module.sized_window(*_planned(alice, "face"), threshold, 10, ranked=True)
+    assert len(as_placed) == 30
+    assert 10 <= len(window) <= 10 + 2 * search_pg.BLOCK and start > threshold
+    in_range = search_module.read_window(*_planned(alice, "face"), start, ranked=True)
+    assert sorted(window) == sorted(in_range)  # the two parts are the window, once each
+    monkeypatch.setattr(search_module, "READ_ALL", 5)
+    monkeypatch.setattr(search_module.backend(), "estimate", lambda sql, params: 10)
+    seen = all_pages(alice, q="face", limit="4", **{"in": "annotation"})
+    assert len(seen) == len(set(seen)) == 30
+
+
+@only_estimating
+def test_a_window_whose_newest_blocks_hold_few_reaches_back_at_most_twice_as_far(
+    many, alice, monkeypatch
+):
+    """One match among many newer rows says matches are rare: the window then reaches
+    further back than the estimate placed it, but no more than twice as far."""
+    for n in range(40):
+        make_annotation(text=many[0].text, creator=alice, quote=f"treaty{n % 30}", comment="")
+    make_annotation(text=many[0].text, creator=alice, quote="treaty1 face", comment="")
+    monkeypatch.setattr(search_module, "RANK_WINDOW", 10)
+    high = SearchEntry.objects.order_by("-pk").values_list("pk", flat=True).first()
+    threshold = high - 20
+    start, window = search_module.sized_window(*_planned(alice, "face"), threshold, 50, ranked=True)
+    assert high - 2 * 20 - search_pg.BLOCK <= start < threshold
+    in_range = search_module.read_window(*_planned(alice, "face"), start, ranked=True)
+    assert sorted(window) == sorted(in_range) and window
+
+
 def test_the_first_page_reads_only_the_shown_rows_whole(many, alice):
     """Ranking, counting and facets read ids, ranks and facet tokens; the display text is
     read for the page's rows alone, by id."""
