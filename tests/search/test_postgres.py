@@ -163,3 +163,15 @@ def test_the_older_part_of_a_window_is_named_by_its_blocks_below_the_probe():
 def test_a_probe_reads_the_newest_block_and_the_one_before_while_it_is_half_empty(newest, floor):
     assert search_pg.probe_floor(text("soviet"), newest) == floor
     assert search_pg.probe_floor(text("negotiat*"), newest) is None
+
+
+def test_an_entrys_document_and_facets_are_kept_in_its_row():
+    """Ranking reads every matched row's document, facets are counted for each: both are
+    kept in the row (STORAGE MAIN), so that a long entry's display text and terms, not
+    they, go out of it to the TOAST table."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT attname, attstorage FROM pg_attribute WHERE attrelid ="
+            " 'annotations_searchentry'::regclass AND attname IN ('document', 'facets', 'body')"
+        )
+        assert dict(cursor.fetchall()) == {"document": "m", "facets": "m", "body": "x"}
