@@ -550,8 +550,12 @@ class Annotation(models.Model):
 
     def replies_by_others(self) -> int:
         """How many annotations of other people answer this one, in its whole thread."""
+        return sum(1 for _, creator in self._thread_below() if creator != self.creator_id)
+
+    def _thread_below(self) -> list[tuple[int, int | None]]:
+        """(id, creator) of every annotation answering this one, in its whole thread."""
         if self.pk is None:
-            return 0
+            return []
         thread, frontier = [], [self.pk]
         while frontier and len(thread) < 10_000:  # a thread is bounded by what was written
             replies = list(
@@ -559,7 +563,14 @@ class Annotation(models.Model):
             )
             thread += replies
             frontier = [pk for pk, _ in replies]
-        return sum(1 for _, creator in thread if creator != self.creator_id)
+        return thread
+
+    def _own_shared_replies(self) -> list[Annotation]:
+        """The creator's own replies in this thread that the library sees: they go private
+        with it (no one else answered it, or it could not), so that no shared reply refers
+        to a private annotation (its id in a Hypothesis row's `references`)."""
+        ids = [pk for pk, creator in self._thread_below() if creator == self.creator_id]
+        return list(Annotation.objects.filter(pk__in=ids, visibility=Visibility.LIBRARY))
 
     def set_comment(self, raw: str) -> None:
         """Store the Markdown as written and its sanitised HTML (rendered on write)."""
@@ -622,8 +633,11 @@ class Annotation(models.Model):
         new_visibility = changes.get("visibility", self.visibility)
         if new_visibility != self.visibility and user.pk != self.creator_id:
             raise PermissionDenied("Only its creator can change who sees an annotation.")
+        followers: list[Annotation] = []
         if new_visibility != self.visibility:
             self.check_thread_visibility(new_visibility)
+            if new_visibility == Visibility.PRIVATE:
+                followers = self._own_shared_replies()
         keeps_default = self.motivation == self.default_motivation()
         if "region" in changes:
             self.region = checked_region(changes["region"])
@@ -642,6 +656,9 @@ class Annotation(models.Model):
             self.save()
             if "tags" in changes:
                 self.set_tags(changes["tags"])
+            for reply in followers:  # saved one by one: each keeps its history and index
+                reply.visibility = Visibility.PRIVATE
+                reply.save()
 
     def default_motivation(self) -> str:
         if self.reply_to_id is not None:

@@ -617,7 +617,10 @@ def _require_write(library: Library, user) -> None:
 
 
 def _source_for(data: dict[str, Any], user) -> Source | None:
-    """The source this page is, in a library the user edits (the chosen group's first)."""
+    """The source this page is, in the chosen group's library: one the user edits (403
+    for one they only read); where the group is none of the libraries they see (the
+    client's `__world__`), in any library they edit. None when that library does not hold
+    the page yet: its first annotation then saves it there (`first_annotation`)."""
     uri = data.get("uri")
     if not isinstance(uri, str) or not uri:
         raise ValidationError("uri: give the page's address.")
@@ -630,5 +633,10 @@ def _source_for(data: dict[str, Any], user) -> Source | None:
         library__in=Library.objects.editable_by(user), url__in=uris.spellings(addresses)
     ).select_related("library")
     group_id = data.get("group")
-    chosen = sorted(candidates, key=lambda s: (s.library.slug != group_id, s.pk))
-    return chosen[0] if chosen else None
+    named = None
+    if isinstance(group_id, str) and group_id:
+        named = Library.objects.visible_to(user).filter(slug=group_id).first()
+    if named is not None:
+        _require_write(named, user)
+        candidates = candidates.filter(library=named)
+    return candidates.order_by("pk").first()

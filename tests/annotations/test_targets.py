@@ -183,6 +183,26 @@ def test_a_private_thread_stays_private(as_user, text, bob):
     assert shared.json()["visibility"] == ["A reply in a private thread stays private."]
 
 
+def test_going_private_takes_ones_own_shared_replies_along(as_user, text, bob, alice):
+    """Bob answered his own shared annotation twice (a nested thread), then makes it
+    private: his replies go private with it, each with its history, so no reply the
+    library sees refers to an annotation it cannot (a Hypothesis row's `references`)."""
+    parent = make_annotation(text=text, creator=bob, quote="Stalin")
+    first = as_user(bob).post(LIST, {"reply_to": parent.pk, "comment": "One"}, format="json")
+    nested = as_user(bob).post(LIST, {"reply_to": first.json()["id"], "comment": "Two"},
+                               format="json")  # fmt: skip
+    replies = [first.json()["id"], nested.json()["id"]]
+    hidden = write(as_user(bob), "patch", f"{LIST}{parent.pk}/", {"visibility": "private"})
+    assert hidden.status_code == 200, hidden.content
+    for pk in replies:
+        reply = Annotation.objects.get(pk=pk)
+        assert reply.visibility == Visibility.PRIVATE and reply.version == 2
+        assert reply.history.first().visibility == Visibility.PRIVATE
+        assert as_user(alice).get(f"{LIST}{pk}/").status_code == 404
+    listed = as_user(alice).get(LIST, {"text": text.pk}).json()
+    assert not {parent.pk, *replies} & {row["id"] for row in listed["results"]}
+
+
 def test_what_others_answered_cannot_go_private_or_vanish_with_their_words(
     as_user, text, bob, alice
 ):

@@ -267,6 +267,29 @@ def test_only_me_is_a_private_annotation_and_editing_shares_it(article, bob, ver
     assert call("get", f"annotations/{made['id']}", vera).json()["text"] == "now shared"
 
 
+def test_an_annotation_goes_into_the_group_chosen_or_is_refused_there(article, bob, vera):
+    """The group the reader chose in the client is where the annotation goes: a library
+    they only read is refused (403), even where a library they edit holds the page too;
+    `__world__` (no library) takes the first library they edit that holds it."""
+    own = make_library(owner=vera, name="Vera's reading")
+    theirs = make_source(library=own, title="Mao in Moscow", url=PAGE)
+    make_text(source=theirs, text=TEXT, imported_by=vera)
+    chose_read_only = client_body("Moscow", group=article.library.slug)
+    refused = call("post", "annotations", vera, chose_read_only)
+    assert refused.status_code == 403 and not Annotation.objects.exists()
+    mine = call("post", "annotations", vera, client_body("Moscow", group=own.slug))
+    assert mine.status_code == 200 and mine.json()["group"] == own.slug
+    anywhere = call("post", "annotations", vera, client_body("Stalin"))
+    assert anywhere.json()["group"] == own.slug
+    other = make_library(owner=bob, name="Bob's notes")
+    copy = make_source(library=other, title="Mao in Moscow", url=PAGE)
+    make_text(source=copy, text=TEXT, imported_by=bob)
+    for chosen in (other, article.library):
+        made = call("post", "annotations", bob, client_body("Stalin", group=chosen.slug))
+        assert made.status_code == 200 and made.json()["group"] == chosen.slug
+    assert call("post", "annotations", bob, client_body("Stalin", group=["x"])).status_code == 200
+
+
 def test_what_the_service_cannot_keep_is_refused_with_a_reason(article, bob, vera, library):
     elsewhere = call("post", "annotations", bob, client_body("Stalin", uri="https://example.org/x"))
     assert (

@@ -783,12 +783,17 @@ def test_a_private_id_answers_as_one_that_never_was(world: World):
 def test_naming_another_librarys_group_acts_on_no_other_library(world: World):
     """A token acts where its user may write, whatever group the body names."""
     lib, other = world.library, world.elsewhere
-    # mallory's library holds the same page: her create lands there, never in alice's.
+    # mallory's library holds the same page: her create never lands in alice's. Naming a
+    # library she cannot see is naming none: it lands in hers; naming the public library
+    # she reads is refused, as for a viewer.
     make_text(source=make_source(library=other, title="Delo 329, her copy", url=PAGE), text=TEXT,
               imported_by=world.users["outsider"])  # fmt: skip
     in_alices = Annotation.objects.filter(library=lib).count()
     made = send(world, "outsider", "POST", "annotations", passage("Stalin", group=lib.slug))
-    assert made.status_code == 200 and made.json()["group"] == other.slug
+    if world.public:
+        assert made.status_code == 403 and "not annotate" in made.json()["reason"]
+    else:
+        assert made.status_code == 200 and made.json()["group"] == other.slug
     assert Annotation.objects.filter(library=lib).count() == in_alices
     # bob edits alice's library and not mallory's: naming hers writes nothing there.
     in_hers = Annotation.objects.filter(library=other).count()
@@ -840,10 +845,10 @@ def test_a_token_that_is_not_an_access_token_is_refused_everywhere(world: World)
     assert fingerprint() == before
 
 
-def test_a_shared_reply_under_a_since_private_annotation_shows_no_private_word(world: World):
+def test_an_annotation_made_private_takes_its_creators_replies_along(world: World):
     """alice answers her own shared annotation, then makes it "Only me" (her own reply does
-    not hold it back, decision 0010). Her shared reply stays visible to the library; it
-    carries the parent's id in `references` (the client threads by it), never its words."""
+    not hold it back, decision 0010): her reply goes private with it, so that no row the
+    library sees names the private annotation in its `references`."""
     lib = world.library.slug
     alice = world.users["owner"]
     parent = send(world, "owner", "POST", "annotations",
@@ -857,6 +862,12 @@ def test_a_shared_reply_under_a_since_private_annotation_shows_no_private_word(w
         found = send(world, persona, "GET", "search", query={"uri": PAGE, "limit": "200"})
         assert MARKERS["owner"] not in body_of(found)
         ids = {int(r["id"]) for r in found.json()["rows"]}
-        assert parent_id not in ids
-        assert (int(answered.json()["id"]) in ids) == world.sees_library(persona)
+        assert parent_id not in ids and int(answered.json()["id"]) not in ids
+        assert not any(str(parent_id) in r["references"] for r in found.json()["rows"])
         assert send(world, persona, "GET", f"annotations/{parent_id}").status_code == 404
+        reply_id = answered.json()["id"]
+        assert send(world, persona, "GET", f"annotations/{reply_id}").status_code == 404
+    own = send(world, "owner", "GET", f"annotations/{answered.json()['id']}").json()
+    assert own["references"] == [str(parent_id)] and own["permissions"]["read"] == [
+        tokens.userid(alice)
+    ]
