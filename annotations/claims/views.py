@@ -6,6 +6,7 @@ read-only)."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
@@ -126,24 +127,34 @@ def _render_claim(
     return render(request, "annotations/claims/claim_detail.html", context, status=status)
 
 
+def _save_edit(
+    request: HttpRequest, form: Any, obj: Any, update: Callable[[Any, dict], Any], noun: str
+) -> tuple[HttpResponse | None, int]:
+    """A posted edit form: (the saved object's page, _), or (None, the status to show the
+    form again with: 409 when someone saved the object after the form was opened)."""
+    status = _status(request)
+    if request.method != "POST" or not form.is_valid():
+        return None, status
+    if form.conflicts():
+        form.add_error(None, f"Someone saved this {noun} after you opened it. Reload to see it.")
+        return None, 409
+    try:
+        update(obj, form.work_fields())
+    except ValidationError as error:
+        _errors_into(form, error)
+        return None, status
+    messages.success(request, f"{noun.capitalize()} saved.")
+    return redirect(obj), status
+
+
 @require_http_methods(["GET", "POST"])
 @login_required
 def claim_edit(request: HttpRequest, pk: int) -> HttpResponse:
     claim = get_claim_for_user(request.user, pk, write=True)
     form = ClaimForm(_posted(request), instance=claim, library=claim.library, user=request.user)
-    status = _status(request)
-    if request.method == "POST" and form.is_valid():
-        if form.conflicts():
-            form.add_error(None, "Someone saved this claim after you opened it. Reload to see it.")
-            status = 409
-        else:
-            try:
-                claim_work.update_claim(claim, form.work_fields())
-            except ValidationError as error:
-                _errors_into(form, error)
-            else:
-                messages.success(request, "Claim saved.")
-                return redirect(claim)
+    saved, status = _save_edit(request, form, claim, claim_work.update_claim, "claim")
+    if saved is not None:
+        return saved
     context = {"form": form, "library": claim.library, "claim": claim}
     return render(request, "annotations/claims/claim_form.html", context, status=status)
 
@@ -326,19 +337,9 @@ def event_create(request: HttpRequest, slug: str) -> HttpResponse:
 def event_edit(request: HttpRequest, pk: int) -> HttpResponse:
     event = get_event_for_user(request.user, pk, write=True)
     form = EventForm(_posted(request), instance=event, library=event.library)
-    status = _status(request)
-    if request.method == "POST" and form.is_valid():
-        if form.conflicts():
-            form.add_error(None, "Someone saved this event after you opened it. Reload to see it.")
-            status = 409
-        else:
-            try:
-                event_work.update_event(event, form.work_fields())
-            except ValidationError as error:
-                _errors_into(form, error)
-            else:
-                messages.success(request, "Event saved.")
-                return redirect(event)
+    saved, status = _save_edit(request, form, event, event_work.update_event, "event")
+    if saved is not None:
+        return saved
     context = {"form": form, "library": event.library, "event": event}
     return render(request, "annotations/claims/event_form.html", context, status=status)
 
