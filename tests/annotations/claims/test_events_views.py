@@ -176,6 +176,28 @@ def test_the_edit_form_offers_no_parent_that_would_make_a_cycle(as_user, bob, li
     assert visit.parent is None
 
 
+def test_an_event_edited_since_the_form_was_opened_is_a_409_naming_it(as_user, bob, visit):
+    form = {
+        "name": "Renamed",
+        "date": visit.date,
+        "place": "",
+        "wikidata_id": "",
+        "description": "",
+        "participants": "",
+        "parent": "",
+        "expected_version": visit.version,
+    }
+    Event.objects.filter(pk=visit.pk).update(version=visit.version + 1)
+    response = as_user(bob).post(url("event-edit", visit.pk), form)
+    assert response.status_code == 409
+    assert "Someone saved this event after you opened it" in response.content.decode()
+    visit.refresh_from_db()
+    assert visit.name != "Renamed"
+    form["expected_version"] = visit.version
+    saved = as_user(bob).post(url("event-edit", visit.pk), form)
+    assert saved.status_code == 302 and Event.objects.get(pk=visit.pk).name == "Renamed"
+
+
 def test_viewer_cannot_create_edit_or_delete_events(as_user, vera, library, visit):
     client = as_user(vera)
     assert client.get(url("event-create", library.slug)).status_code == 403

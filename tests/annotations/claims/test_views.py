@@ -118,6 +118,7 @@ def test_edit_with_a_stale_version_is_a_409_conflict(as_user, bob, claim):
     Claim.objects.filter(pk=claim.pk).update(version=5)
     response = as_user(bob).post(url("claim-edit", claim.pk), form)
     assert response.status_code == 409
+    assert "Someone saved this claim after you opened it" in response.content.decode()
     claim.refresh_from_db()
     assert claim.statement == "Stalin kept Mao waiting"
 
