@@ -373,17 +373,36 @@ def revoke(request: HttpRequest) -> HttpResponse:
 
 
 def _libraries(user) -> list[Library]:
+    """The reader's groups in the client's sense (its members may annotate): the libraries
+    they edit."""
     if user is None:
         return []
     return list(Library.objects.editable_by(user).order_by("name"))
 
 
-def _group(library: Library, request: HttpRequest) -> dict[str, Any]:
+def _read_only(user, document_uri: Any) -> list[Library]:
+    """The libraries the reader may only read, offered beside their own (as h offers a
+    restricted group to a non-member): those they are a viewer of, and those holding the
+    page at `document_uri` (any spelling of it) that they see, public ones included."""
+    reader = user or _anonymous()
+    visible = Library.objects.visible_to(reader).exclude(
+        pk__in=[lib.pk for lib in _libraries(user)]
+    )
+    wanted = Q(memberships__user=user) if user is not None else Q(pk__in=[])
+    if isinstance(document_uri, str) and document_uri:
+        holding = Source.objects.filter(url__in=uris.spellings([document_uri])).values("library")
+        wanted |= Q(pk__in=holding)
+    return list(Library.objects.filter(pk__in=visible.filter(wanted).values("pk")).order_by("name"))
+
+
+def _group(library: Library, request: HttpRequest, *, member: bool = True) -> dict[str, Any]:
+    """A library as an h group: `private` where the reader may annotate, else `restricted`
+    (the client shows it; a create there is refused with the reason, 403)."""
     return {
         "id": library.slug,
         "groupid": f"group:{library.slug}@{tokens.authority()}",
         "name": library.name,
-        "type": "private",
+        "type": "private" if member else "restricted",
         "organization": None,
         "scopes": None,
         "links": {"html": request.build_absolute_uri(library.get_absolute_url())},
@@ -422,15 +441,20 @@ def profile_groups(request: HttpRequest) -> HttpResponse:
 
 @api(["GET"])
 def groups(request: HttpRequest) -> HttpResponse:
-    return JsonResponse([_group(lib, request) for lib in _libraries(request.api_user)], safe=False)
+    user = request.api_user
+    mine = [_group(lib, request) for lib in _libraries(user)]
+    read = _read_only(user, request.GET.get("document_uri"))
+    return JsonResponse(mine + [_group(lib, request, member=False) for lib in read], safe=False)
 
 
 @api(["GET"])
 def group(request: HttpRequest, slug: str) -> HttpResponse:
-    found = [lib for lib in _libraries(request.api_user) if lib.slug == slug]
-    if not found:
-        raise Http404(f"No group {slug[:60]} that you can annotate in.")
-    return JsonResponse(_group(found[0], request))
+    user = request.api_user
+    found = Library.objects.visible_to(user or _anonymous()).filter(slug=slug).first()
+    if found is None:
+        raise Http404(f"No group {slug[:60]} that you can see.")
+    member = found.pk in {lib.pk for lib in _libraries(user)}
+    return JsonResponse(_group(found, request, member=member))
 
 
 @api(["GET"])

@@ -110,15 +110,22 @@ def select_text(page, words: str) -> None:
     page.mouse.up()
 
 
-def test_the_client_shows_marginalias_annotation_and_creates_one(
-    page, live_server, host, library, alice, bob
-):
+def serve_with_a_note(host, live_server, library, alice, *, reader):
+    """The article held by `library` with alice's note on it, served with the client signed
+    in as `reader`; the text."""
     source = make_source(library=library, title="Mao in Moscow", url=host.url)
     text = make_text(source=source, text=ARTICLE, imported_by=alice)
     make_annotation(text=text, creator=alice, quote="Stalin kept him waiting",
                     comment="Shi Zhe says three weeks.")  # fmt: skip
     request = type("Request", (), {"get_host": lambda self: urlsplit(live_server.url).netloc})()
-    host.serve(live_server.url, tokens.grant_token(bob, request))
+    host.serve(live_server.url, tokens.grant_token(reader, request))
+    return text
+
+
+def test_the_client_shows_marginalias_annotation_and_creates_one(
+    page, live_server, host, library, alice, bob
+):
+    text = serve_with_a_note(host, live_server, library, alice, reader=bob)
     allowed = (urlsplit(live_server.url).netloc, urlsplit(host.url).netloc)
     attempted: list[str] = []
 
@@ -209,3 +216,16 @@ def test_save_to_marginalia_keeps_the_page_read_in_another_site(
     assert source.keywords == ["Sino-Soviet alliance"] and source.title == "Mao in Moscow"
     assert ARTICLE in source.current_text.text
     assert page.js_errors == [] and window_errors == []
+
+
+def test_a_reader_of_a_library_sees_its_annotations_in_the_client(
+    page, live_server, host, library, alice, vera
+):
+    """vera reads alice's library (a viewer): the client lists it among her groups, marked
+    as one she reads (`restricted`), and shows its annotations on the page."""
+    serve_with_a_note(host, live_server, library, alice, reader=vera)
+    page.goto(host.url)
+    sidebar = page.frame_locator("iframe[src*='/hypothesis/app.html']")
+    sidebar.get_by_text("Shi Zhe says three weeks.").wait_for(timeout=20_000)
+    page.locator("hypothesis-highlight", has_text="Stalin kept him waiting").first.wait_for()
+    assert page.js_errors == []

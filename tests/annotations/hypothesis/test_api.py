@@ -18,7 +18,6 @@ from django.test import Client
 
 from annotations.hypothesis import tokens
 from annotations.models import Annotation, Visibility
-from sources.models import Library
 from tests.factories import make_annotation, make_library, make_source, make_text
 
 API = "/hypothesis/api/"
@@ -183,15 +182,28 @@ def test_a_session_cookie_is_not_a_sign_in_here(client, alice, article):
 # --- profile, groups ---------------------------------------------------------------------------
 
 
-def test_groups_are_the_libraries_one_may_annotate_in(library, alice, vera):
-    make_library(owner=vera, name="Vera's own")
+def test_groups_are_the_libraries_one_may_annotate_in_then_those_one_reads(library, alice, vera):
+    own = make_library(owner=vera, name="Vera's own")
     mine = [g["id"] for g in call("get", "profile/groups", alice).json()]
     assert mine == [library.slug]
-    assert [g["id"] for g in call("get", "groups", vera).json()] == [
-        Library.objects.get(name="Vera's own").slug
-    ]
+    assert [g["id"] for g in call("get", "profile/groups", vera).json()] == [own.slug]
+    offered = [(g["id"], g["type"]) for g in call("get", "groups", vera).json()]
+    assert offered == [(own.slug, "private"), (library.slug, "restricted")]
     assert call("get", "profile").json()["userid"] is None
-    assert call("get", f"groups/{library.slug}", vera).status_code == 404
+    assert call("get", f"groups/{library.slug}", vera).json()["type"] == "restricted"
+    assert call("get", f"groups/{own.slug}", alice).status_code == 404
+    assert call("get", "groups").json() == []
+
+
+def test_a_public_library_holding_the_page_is_offered_to_read(article, mallory):
+    article.library.is_public = True
+    article.library.save()
+    assert call("get", "groups", mallory).json() == []
+    for reader in (mallory, None):
+        offered = call("get", f"groups?document_uri={PAGE}", reader).json()
+        assert [(g["id"], g["type"]) for g in offered] == [(article.library.slug, "restricted")]
+    elsewhere = call("get", "groups?document_uri=https://example.org/", mallory).json()
+    assert elsewhere == []
 
 
 # --- search -------------------------------------------------------------------------------------

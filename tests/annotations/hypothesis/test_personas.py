@@ -365,6 +365,29 @@ def group_list(world, persona, response):
     groups_are(world, persona, response.json())
 
 
+def offered_groups(*, on_page: bool) -> Callable:
+    """GET groups: one's own groups (`private`), then the libraries one only reads
+    (`restricted`): those one is a viewer of and, asked for a page, those holding it."""
+
+    def check(world, persona, response):
+        mine, read = [], []
+        for group in response.json():
+            (mine if group["type"] == "private" else read).append(group)
+            assert group["type"] in ("private", "restricted")
+        groups_are(world, persona, mine)
+        reads = persona == "viewer" or (on_page and world.public and persona != "owner"
+                                        and persona != "editor")  # fmt: skip
+        assert [g["id"] for g in read] == ([world.library.slug] if reads else [])
+
+    return check
+
+
+def group_typed(world, persona, response):
+    group = response.json()
+    assert group["id"] == world.library.slug
+    assert group["type"] == ("private" if persona in ("owner", "editor") else "restricted")
+
+
 def one_group(slug_of: Callable[[World], Library]) -> Callable:
     def check(world, persona, response):
         assert response.json()["id"] == slug_of(world).slug
@@ -488,9 +511,10 @@ MATRIX = [
          body=lambda w, p: {"preferences": {"admin": True}}),
     Case("profile: POST refused", "POST", "profile", "405 405 405 405 405"),
     Case("profile/groups", "GET", "profile/groups", READ, check=group_list),
-    Case("groups", "GET", "groups", READ, check=group_list),
-    Case("group: the library", "GET", "groups/{lib}", "200 200 404 404 404",
-         check=one_group(lambda w: w.library)),
+    Case("groups", "GET", "groups", READ, check=offered_groups(on_page=False)),
+    Case("groups for the page", "GET", "groups", READ, check=offered_groups(on_page=True),
+         query=lambda w, p: {"document_uri": PAGE}),
+    Case("group: the library", "GET", "groups/{lib}", SHARED_READ, check=group_typed),
     Case("group: mallory's library", "GET", "groups/{elsewhere}", "404 404 404 200 404",
          check=one_group(lambda w: w.elsewhere)),
     Case("group members", "GET", "groups/{lib}/members", READ, check=no_members),
