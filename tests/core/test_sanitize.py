@@ -123,14 +123,20 @@ PATHOLOGICAL = {
 }
 
 
+# CPU seconds a 100 KB comment may take to render. Quiet, the worst above takes 0.46 s
+# (entities: bleach tokenises each one), the others under 0.1; beside the parallel suite
+# on two hyperthreads the same work costs about twice the CPU (1.003 s once in CI at 1).
+RENDER_CPU_BUDGET = 2.0
+
+
 @pytest.mark.parametrize("text", PATHOLOGICAL.values(), ids=PATHOLOGICAL.keys())
-def test_a_long_comment_of_any_content_renders_in_well_under_a_second(text):
+def test_a_long_comment_of_any_content_renders_within_its_cpu_budget(text):
     started = time.process_time()
     try:
         html = render_markdown(text, most_elements=COMMENT_MAX_ELEMENTS)
     except MarkupRefused:
         html = ""
-    assert time.process_time() - started < 1
+    assert time.process_time() - started < RENDER_CPU_BUDGET
     assert "<script" not in html and "<img" not in html
 
 
