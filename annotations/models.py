@@ -534,23 +534,28 @@ class Annotation(models.Model):
         if parent.visibility == Visibility.PRIVATE:
             self.visibility = Visibility.PRIVATE  # a private thread stays private
 
-    def check_thread_visibility(self, visibility: str) -> None:
+    def check_thread_visibility(
+        self, visibility: str, below: list[tuple[int, int | None]] | None = None
+    ) -> None:
         """A reply in a private thread stays private; an annotation others have answered
-        stays visible to them (going private would hide what their replies answer)."""
+        stays visible to them (going private would hide what their replies answer).
+        `below`: the thread under it (`_thread_below`), when already read."""
         private_thread = (
             self.reply_to_id is not None and self.reply_to.visibility == Visibility.PRIVATE
         )
         if visibility == Visibility.LIBRARY and private_thread:
             raise ValidationError({"visibility": "A reply in a private thread stays private."})
-        if visibility == Visibility.PRIVATE and (others := self.replies_by_others()):
+        if visibility == Visibility.PRIVATE and (others := self.replies_by_others(below)):
             noun = "reply" if others == 1 else "replies"
             raise ValidationError(
                 {"visibility": f"{others} {noun} by others answer it: it stays visible to them."}
             )
 
-    def replies_by_others(self) -> int:
-        """How many annotations of other people answer this one, in its whole thread."""
-        return sum(1 for _, creator in self._thread_below() if creator != self.creator_id)
+    def replies_by_others(self, below: list[tuple[int, int | None]] | None = None) -> int:
+        """How many annotations of other people answer this one, in its whole thread
+        (`below`, when already read)."""
+        thread = self._thread_below() if below is None else below
+        return sum(1 for _, creator in thread if creator != self.creator_id)
 
     def _thread_below(self) -> list[tuple[int, int | None]]:
         """(id, creator) of every annotation answering this one, in its whole thread."""
@@ -565,11 +570,12 @@ class Annotation(models.Model):
             frontier = [pk for pk, _ in replies]
         return thread
 
-    def _own_shared_replies(self) -> list[Annotation]:
-        """The creator's own replies in this thread that the library sees: they go private
-        with it (no one else answered it, or it could not), so that no shared reply refers
-        to a private annotation (its id in a Hypothesis row's `references`)."""
-        ids = [pk for pk, creator in self._thread_below() if creator == self.creator_id]
+    def _own_shared_replies(self, below: list[tuple[int, int | None]]) -> list[Annotation]:
+        """The creator's own replies in the thread `below` this one that the library sees:
+        they go private with it (no one else answered it, or it could not), so that no
+        shared reply refers to a private annotation (its id in a Hypothesis row's
+        `references`)."""
+        ids = [pk for pk, creator in below if creator == self.creator_id]
         return list(Annotation.objects.filter(pk__in=ids, visibility=Visibility.LIBRARY))
 
     def set_comment(self, raw: str) -> None:
@@ -635,9 +641,11 @@ class Annotation(models.Model):
             raise PermissionDenied("Only its creator can change who sees an annotation.")
         followers: list[Annotation] = []
         if new_visibility != self.visibility:
-            self.check_thread_visibility(new_visibility)
-            if new_visibility == Visibility.PRIVATE:
-                followers = self._own_shared_replies()
+            going_private = new_visibility == Visibility.PRIVATE
+            below = self._thread_below() if going_private else []  # read once, for both
+            self.check_thread_visibility(new_visibility, below)
+            if going_private:
+                followers = self._own_shared_replies(below)
         keeps_default = self.motivation == self.default_motivation()
         if "region" in changes:
             self.region = checked_region(changes["region"])

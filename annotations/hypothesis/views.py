@@ -380,14 +380,13 @@ def _libraries(user) -> list[Library]:
     return list(Library.objects.editable_by(user).order_by("name"))
 
 
-def _read_only(user, document_uri: Any) -> list[Library]:
-    """The libraries the reader may only read, offered beside their own (as h offers a
-    restricted group to a non-member): those they are a viewer of, and those holding the
-    page at `document_uri` (any spelling of it) that they see, public ones included."""
+def _read_only(user, mine: list[Library], document_uri: Any) -> list[Library]:
+    """The libraries the reader may only read, offered beside their own (`mine`, as h
+    offers a restricted group to a non-member): those they are a viewer of, and those
+    holding the page at `document_uri` (any spelling of it) that they see, public ones
+    included."""
     reader = user or _anonymous()
-    visible = Library.objects.visible_to(reader).exclude(
-        pk__in=[lib.pk for lib in _libraries(user)]
-    )
+    visible = Library.objects.visible_to(reader).exclude(pk__in=[lib.pk for lib in mine])
     wanted = Q(memberships__user=user) if user is not None else Q(pk__in=[])
     if isinstance(document_uri, str) and document_uri:
         holding = Source.objects.filter(url__in=uris.spellings([document_uri])).values("library")
@@ -442,9 +441,11 @@ def profile_groups(request: HttpRequest) -> HttpResponse:
 @api(["GET"])
 def groups(request: HttpRequest) -> HttpResponse:
     user = request.api_user
-    mine = [_group(lib, request) for lib in _libraries(user)]
-    read = _read_only(user, request.GET.get("document_uri"))
-    return JsonResponse(mine + [_group(lib, request, member=False) for lib in read], safe=False)
+    mine = _libraries(user)
+    read = _read_only(user, mine, request.GET.get("document_uri"))
+    offered = [_group(lib, request) for lib in mine]
+    offered += [_group(lib, request, member=False) for lib in read]
+    return JsonResponse(offered, safe=False)
 
 
 @api(["GET"])
@@ -453,7 +454,7 @@ def group(request: HttpRequest, slug: str) -> HttpResponse:
     found = Library.objects.visible_to(user or _anonymous()).filter(slug=slug).first()
     if found is None:
         raise Http404(f"No group {slug[:60]} that you can see.")
-    member = found.pk in {lib.pk for lib in _libraries(user)}
+    member = user is not None and found.role_of(user) in WRITE_ROLES
     return JsonResponse(_group(found, request, member=member))
 
 
