@@ -497,9 +497,10 @@ class Corpus:
 TABLE = "annotations_searchentry"
 GIN = "USING gin (library_id, kind, {})"
 INDEXES = {
-    # As migration annotations 0007 defines it: the id block lets a window skip (search_pg).
-    "search_document": f"CREATE INDEX search_document ON {TABLE} "
-    + GIN.format("document, (id / 16384)"),
+    # As migration search 0004 defines it: lexemes keyed by library, and the id block that
+    # lets a window skip (search.postgres).
+    "search_scoped_document": f"CREATE INDEX search_scoped_document ON {TABLE} USING gin"
+    " (search_scoped(library_id, document), kind, status, (id / 16384))",
     "search_facets": f"CREATE INDEX search_facets ON {TABLE} {GIN.format('facets')}",
 }
 

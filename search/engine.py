@@ -130,8 +130,7 @@ def plan(user: Any, query: SearchQuery) -> Plan:
 
 
 def _scope(result: Plan) -> None:
-    marks = ", ".join(["%s"] * len(result.library_ids))
-    result.add(f"e.library_id IN ({marks})", *result.library_ids)
+    result.scope()
     if result.user_id is None:
         result.add("e.private = %s", False)
     else:
@@ -145,12 +144,15 @@ def _in(result: Plan, column: str, values: list | tuple) -> None:
 def _columns(result: Plan, query: SearchQuery) -> None:
     kinds = list(query.kinds)
     if query.statuses:
-        kinds = [SearchEntryKind.CLAIM] if not kinds or SearchEntryKind.CLAIM in kinds else []
+        # Only claims have a status (`search.index`), and the statuses asked for are claim
+        # statuses (`query.claim_statuses`): the status alone names claims. Asking for the
+        # kind besides would only cost: PostgreSQL's full-text scan would intersect every
+        # claim's posting (5.4 ms instead of 3.6 for "stalin OR mao", disputed).
+        if kinds and SearchEntryKind.CLAIM not in kinds:
+            result.impossible = True
         _in(result, "e.status", query.statuses)
-    if kinds:
+    elif kinds:
         _in(result, "e.kind", kinds)
-    elif query.statuses:
-        result.impossible = True
     if query.annotators:
         users = get_user_model().objects.filter(username__in=query.annotators)
         ids = list(users.values_list("pk", flat=True))
@@ -326,7 +328,7 @@ def first_page(
     """The first page, its count and facet tokens, from one read of the ranking window
     (the matches' ids, ranks and facet tokens, never their text): one full-text index scan
     for all three instead of one each. `state` receives what later pages need."""
-    estimated = engine.estimate(*_sql(found, fragment, "e.id"))
+    estimated = engine.estimate(*_sql(found, fragment, "e.id", estimating=True))
     state["t"] = window_start(found, fragment, estimated)
     ranked = result.sort == "relevance"
     state["t"], window = sized_window(found, fragment, state["t"], estimated, ranked=ranked)
@@ -361,8 +363,13 @@ def _sql(
     select: str,
     extra: list[str] | None = None,
     extra_params: list | None = None,
+    *,
+    estimating: bool = False,
 ) -> tuple[str, list[Any]]:
     where = found.where + fragment.where + (extra or [])
+    if fragment.index_where and not estimating:
+        where = found.where_checked_on_rows() + fragment.where + (extra or [])
+        where += fragment.index_where
     sql = f"SELECT {select} FROM {TABLE} e {fragment.joins} WHERE {' AND '.join(where)}"
     return sql, fragment.join_params + found.params + fragment.params + (extra_params or [])
 

@@ -26,6 +26,25 @@ class Plan:
     id_range: tuple[int, int] | None = None  # the index's (min, max) id, once read
     # Prefixes the backend asks for as exact lexemes (PostgreSQL's lexicon): prefix → lexemes
     lexemes: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    scope_at: int | None = None  # where the library condition is in `where`
+
+    def scope(self) -> None:
+        """The condition on the libraries in scope, the first of `where`."""
+        self.scope_at = len(self.where)
+        marks = ", ".join(["%s"] * len(self.libraries))
+        self.add(f"e.library_id IN ({marks})", *self.library_ids)
+
+    def where_checked_on_rows(self) -> list[str]:
+        """`where`, with the library condition written so that no index can answer it: for
+        a statement whose full-text index holds the scope already (PostgreSQL's index of
+        lexemes keyed by library), the planner would otherwise AND the full-text bitmap with
+        one of every row in scope (a quarter of a million rows: 47 ms for a 2 ms search).
+        Not for estimates: the planner has no statistics for `library_id + 0`."""
+        if self.scope_at is None:
+            return self.where
+        where = list(self.where)
+        where[self.scope_at] = where[self.scope_at].replace("e.library_id", "(e.library_id + 0)", 1)
+        return where
 
     @property
     def library_ids(self) -> list[int]:
@@ -53,3 +72,6 @@ class Fragment:
     params: list[Any] = field(default_factory=list)
     rank: str = "0"
     rank_params: list[Any] = field(default_factory=list)
+    # Conditions that only tell an index where to look: implied by `where` for the rows in
+    # scope, so they change no result; left out of estimates, which would count them twice.
+    index_where: list[str] = field(default_factory=list)

@@ -7,11 +7,12 @@ import pytest
 from django.db import connection
 from django.utils.datastructures import MultiValueDict
 
+from search import engine
 from search import postgres as search_pg
 from search import text as search_text
 from search.models import SearchEntry
 from search.plan import Plan
-from search.query import parse_params
+from search.query import TextQuery, parse_params
 
 pytestmark = [
     pytest.mark.django_db,
@@ -175,3 +176,137 @@ def test_an_entrys_document_and_facets_are_kept_in_its_row():
             " 'annotations_searchentry'::regclass AND attname IN ('document', 'facets', 'body')"
         )
         assert dict(cursor.fetchall()) == {"document": "m", "facets": "m", "body": "x"}
+
+
+SCOPED_ENTRIES = [  # (library, terms): words shared across libraries, and some only in one
+    (1, "the treaty of alliance was signed by the delegations"),
+    (2, "treaty-making and treaties: a delegation's work, 1950"),
+    (2, "mutual security; security is mutual"),
+    (3, "mutual security pact negotiations"),
+    (1, "сталина ждали долго; сталин принял мао цзэдуна"),
+    (3, "negotiated negotiation negotiating korea"),
+    (1, "o'brien wrote about korea and the treaty"),
+    (3, "the treaty"),
+    (2, "毛泽东 mao zedong 1950"),
+    (3, "security comes first, mutual trust later"),  # both words, not the phrase
+]
+SCOPED_QUERIES = [
+    "treaty", "treaties", "treaty delegation", '"mutual security"', '"security mutual"',
+    "negotiat*", "negot* korea", "treaty -korea", '-"mutual security" security',
+    '"security pact" OR сталина', "the", "1950", "o'brien", "treat* OR mao",
+    'mutual -"security is"', "毛泽东", "сталин", "nothing-here",
+]  # fmt: skip
+SCOPES = [[1], [2, 3], [1, 2, 3], [3]]
+
+
+def found_rows(typed: str, scope: list[int], *, scoped: bool) -> list[str]:
+    """The keys of the entries in `scope` that the backend's fragment finds, with the
+    scoped index's condition or without it."""
+    found = Plan(parse_params(MultiValueDict({"q": [typed]})).text, dict.fromkeys(scope), None)
+    fragment = search_pg.fragment(found)
+    where = [*fragment.where, *(fragment.index_where if scoped else [])]
+    sql = (
+        f"SELECT e.key FROM annotations_searchentry e {fragment.joins}"
+        f" WHERE e.library_id = ANY(%s) AND {' AND '.join(where)} ORDER BY e.key"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*fragment.join_params, scope, *fragment.params])
+        return [row[0] for row in cursor.fetchall()]
+
+
+@pytest.fixture
+def scoped_entries():
+    for n, (library, terms) in enumerate(SCOPED_ENTRIES):
+        SearchEntry.objects.create(
+            key=f"s:{n}", kind="source", library_id=library, body="", terms=search_text.terms(terms)
+        )
+
+
+@pytest.mark.parametrize("typed", SCOPED_QUERIES)
+def test_the_library_scoped_index_finds_what_the_document_finds(scoped_entries, typed):
+    """The index of lexemes keyed by library (search migration 0004) only narrows where
+    the document is looked at: with it or without, a search in any set of libraries finds
+    the same entries, phrases, prefixes, exclusions, stop words and scripts included."""
+    for scope in SCOPES:
+        assert found_rows(typed, scope, scoped=True) == found_rows(typed, scope, scoped=False)
+
+
+def test_the_library_scoped_query_holds_each_lexeme_once_per_library():
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT search_scoped_query(%s::tsquery, %s::bigint[])::text",
+            ["'treati' & ('mutual' <-> 'secur' | 'o''brien':*)", [1, 12]],
+        )
+        assert cursor.fetchone()[0] == (
+            "'1:treati' & ( '1:mutual' & '1:secur' | '1:o''brien':* )"
+            " | '12:treati' & ( '12:mutual' & '12:secur' | '12:o''brien':* )"
+        )
+
+
+def test_a_search_of_three_libraries_is_one_scan_of_the_scoped_index(scoped_entries):
+    """One GIN scan asks for the three libraries' lexemes at once, the library condition
+    only checked on the rows found (no bitmap of every row in scope to AND with); the
+    estimate leaves the scoped condition out (it would count the words twice)."""
+    found = Plan(parse_params(MultiValueDict({"q": ["treaty delegation"]})).text,
+                 dict.fromkeys([1, 2, 3]), None)  # fmt: skip
+    found.scope()
+    fragment = search_pg.fragment(found)
+    assert fragment.index_where == [f"{search_pg.SCOPED_DOCUMENT} @@ q.scoped"]
+    sql, params = engine._sql(found, fragment, "e.id")
+    assert "(e.library_id + 0) IN (%s, %s, %s)" in sql
+    estimated, _ = engine._sql(found, fragment, "e.id", estimating=True)
+    assert "e.library_id IN (%s, %s, %s)" in estimated and "search_scoped(" not in estimated
+    SearchEntry.objects.bulk_create(
+        SearchEntry(
+            key=f"f:{n}",
+            kind="source",
+            library_id=1 + n % 3,
+            body="",
+            terms=f"filler {n} {n % 7} treaty",
+        )
+        for n in range(3000)
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE annotations_searchentry")
+        cursor.execute(f"EXPLAIN {sql}", params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert plan.count("Bitmap Index Scan") == 1, plan
+    assert "on search_scoped_document" in plan, plan
+
+
+def test_exclusions_alone_ask_nothing_of_the_scoped_index():
+    found = Plan(parse_params(MultiValueDict({"q": ["-korea"]})).text, {1: None}, None)
+    assert search_pg.fragment(found).index_where == []
+
+
+def test_a_status_filter_names_claims_by_their_status_alone_and_its_index_answers_it():
+    """Only claims have a status: the filter asks for no kind besides (PostgreSQL never
+    ANDs two bitmaps that answer one condition, and the kind was in both), and the partial
+    btree on status still answers a status filter without words."""
+    SearchEntry.objects.bulk_create(
+        SearchEntry(
+            key=f"c:{n}",
+            kind="claim" if n % 4 == 0 else "annotation",
+            library_id=1,
+            body="",
+            terms=f"word {n}",
+            status="disputed" if n % 40 == 0 else "",
+        )
+        for n in range(4000)
+    )
+
+    def columns(**params: list[str]) -> Plan:
+        found = Plan(TextQuery(), {1: None}, None)
+        engine._columns(found, parse_params(MultiValueDict(params)))
+        return found
+
+    assert columns(status=["disputed"], **{"in": ["claim"]}).where == ["e.status IN (%s)"]
+    assert columns(status=["disputed"], **{"in": ["annotation"]}).impossible
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE annotations_searchentry")
+        cursor.execute(
+            "EXPLAIN SELECT e.id FROM annotations_searchentry e WHERE e.status IN (%s)",
+            ["disputed"],
+        )
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "search_claim_status" in plan, plan
