@@ -489,7 +489,7 @@ def _window_page(
 ) -> tuple[list[tuple], dict | None]:
     """The first relevance page from the window read: the best `limit` are chosen here
     and only their rows are read whole; past the window, older matches follow."""
-    best = sorted(window, key=lambda row: (float(row[1]), row[0]), reverse=True)[: limit + 1]
+    best = heapq.nlargest(limit + 1, window, key=lambda row: (float(row[1]), row[0]))
     rows = _rows_by_id([(pk, rank) for pk, rank, *_ in best])
     if len(rows) > limit:
         return rows[:limit], {"p": "ranked", "r": rows[limit - 1][-1], "i": rows[limit - 1][0]}
@@ -624,7 +624,8 @@ def _window_tokens(window: list[tuple]) -> tuple[Counter, Counter]:
     window, so the stored arrays are matched as text, several times faster than parsing."""
     arrays = [raw if isinstance(raw, str) else json.dumps(raw) for _, _, raw, _ in window]
     tokens_ = Counter(FACET_TOKEN.findall("".join(arrays)))
-    years = Counter(int(year) for *_, year in window if year is not None)
+    years = Counter([row[3] for row in window])
+    years.pop(None, None)
     return tokens_, years
 
 
@@ -845,6 +846,8 @@ class Highlighter:
             if self._matches(token.folded):
                 found.append((token.start, token.end))
             for phrase in self.phrases:
+                if token.folded != phrase[0]:  # most words: no slice, no tuple
+                    continue
                 if tuple(w.folded for w in words[i : i + len(phrase)]) == phrase:
                     found.append((token.start, words[i + len(phrase) - 1].end))
         found += self._cjk_spans(text)
