@@ -500,8 +500,9 @@ INDEXES = {
     # As migration search 0004 defines it: lexemes keyed by library, and the id block that
     # lets a window skip (search.postgres).
     "search_scoped_document": f"CREATE INDEX search_scoped_document ON {TABLE} USING gin"
-    " (search_scoped(library_id, document), kind, status, (id / 16384))",
-    "search_facets": f"CREATE INDEX search_facets ON {TABLE} {GIN.format('facets')}",
+    " (search_scoped(library_id, document), kind, status, (id / 16384)) WITH (fastupdate = off)",
+    "search_facets": f"CREATE INDEX search_facets ON {TABLE} {GIN.format('facets')}"
+    " WITH (fastupdate = off)",
 }
 
 

@@ -22,6 +22,13 @@
 # 3.6 ms for the 2,318 rows, against 4.6 ms for 14,913 claims, then a status bitmap, 3.9 ms).
 #
 # Building the index reads every entry (1.3 million: ~90 s, 370 MB against 133 MB).
+#
+# Both GIN indexes of the table are written without a pending list (fastupdate off). With
+# one, entries written since the last vacuum wait in an unsorted list of up to 4 MB that
+# every scan reads whole, and a window of id blocks is one scan per block: after 60,000
+# entries written, `Сталина`'s older window read 6,458 buffers in 38.5 ms instead of 495 in
+# 1.4 ms. Writing straight into the index costs an entry ~0.46 ms in a bulk insert instead
+# of ~0.3 (20,000 entries: 9.1 s against 6.0-6.7 s).
 
 from django.db import migrations
 
@@ -53,7 +60,11 @@ SQL = [
           END
         $$""",
     """CREATE INDEX search_scoped_document ON annotations_searchentry
-       USING gin (search_scoped(library_id, document), kind, status, (id / 16384))""",
+       USING gin (search_scoped(library_id, document), kind, status, (id / 16384))
+       WITH (fastupdate = off)""",
+    # No pending list on either GIN index of the table (see above), and none left behind.
+    "ALTER INDEX search_facets SET (fastupdate = off)",
+    "SELECT gin_clean_pending_list('search_facets'::regclass)",
     "DROP INDEX IF EXISTS search_document",
     # The claim-status btree (annotations 0005) was partial on kind = 'claim': a search of
     # claims then named `kind` both in the full-text index scan and, through that
@@ -65,6 +76,7 @@ SQL = [
        WHERE status <> ''""",
 ]
 REVERSE_SQL = [
+    "ALTER INDEX search_facets RESET (fastupdate)",
     "DROP INDEX IF EXISTS search_claim_status",
     """CREATE INDEX search_claim_status ON annotations_searchentry (status, library_id, id)
        WHERE kind = 'claim'""",

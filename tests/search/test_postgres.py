@@ -310,3 +310,19 @@ def test_a_status_filter_names_claims_by_their_status_alone_and_its_index_answer
         )
         plan = "\n".join(row[0] for row in cursor.fetchall())
     assert "search_claim_status" in plan, plan
+
+
+def test_the_search_tables_gin_indexes_keep_no_pending_list():
+    """Entries waiting in a GIN pending list are read whole by every scan, once per id
+    block of a window (search migration 0004): both indexes are written directly."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT c.relname, c.reloptions FROM pg_index i"
+            " JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_am a ON a.oid = c.relam"
+            " WHERE i.indrelid = 'annotations_searchentry'::regclass AND a.amname = 'gin'"
+            " ORDER BY c.relname"
+        )
+        assert cursor.fetchall() == [
+            ("search_facets", ["fastupdate=off"]),
+            ("search_scoped_document", ["fastupdate=off"]),
+        ]
