@@ -29,7 +29,7 @@ class Plan:
     scope_at: int | None = None  # where the library condition is in `where`
 
     def scope(self) -> None:
-        """The condition on the libraries in scope, the first of `where`."""
+        """Add the condition on the libraries in scope, and remember its place in `where`."""
         self.scope_at = len(self.where)
         marks = ", ".join(["%s"] * len(self.libraries))
         self.add(f"e.library_id IN ({marks})", *self.library_ids)

@@ -139,9 +139,8 @@ def fragment(found: Plan) -> Fragment:
         )
         result.join_params = params + ([] if same else rank_params) + scoped_params
         result.where.append("e.document @@ q.tsq")
-        if found.text.has_positive:
+        if found.text.has_positive:  # rank as float8: exact in Python and in cursors
             result.index_where.append(f"{SCOPED_DOCUMENT} @@ q.scoped")
-        if found.text.has_positive:  # float8: exact in Python and in cursors
             result.rank = f"ts_rank(e.document, {'q.tsq' if same else 'q.typed'})::float8"
     single = [tokens[0] for tokens in found.facets if len(tokens) == 1]
     if single:
