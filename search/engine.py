@@ -366,10 +366,9 @@ def _sql(
     *,
     estimating: bool = False,
 ) -> tuple[str, list[Any]]:
-    where = found.where + fragment.where + (extra or [])
-    if fragment.index_where and not estimating:
-        where = found.where_checked_on_rows() + fragment.where + (extra or [])
-        where += fragment.index_where
+    scoped = fragment.index_where and not estimating
+    scope = found.where_checked_on_rows() if scoped else found.where
+    where = scope + fragment.where + (extra or []) + (fragment.index_where if scoped else [])
     sql = f"SELECT {select} FROM {TABLE} e {fragment.joins} WHERE {' AND '.join(where)}"
     return sql, fragment.join_params + found.params + fragment.params + (extra_params or [])
 

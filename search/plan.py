@@ -31,8 +31,7 @@ class Plan:
     def scope(self) -> None:
         """Add the condition on the libraries in scope, and remember its place in `where`."""
         self.scope_at = len(self.where)
-        marks = ", ".join(["%s"] * len(self.libraries))
-        self.add(f"e.library_id IN ({marks})", *self.library_ids)
+        self.add(self._libraries_in("e.library_id"), *self.library_ids)
 
     def where_checked_on_rows(self) -> list[str]:
         """`where`, with the library condition written so that no index can answer it: for
@@ -43,8 +42,11 @@ class Plan:
         if self.scope_at is None:
             return self.where
         where = list(self.where)
-        where[self.scope_at] = where[self.scope_at].replace("e.library_id", "(e.library_id + 0)", 1)
+        where[self.scope_at] = self._libraries_in("(e.library_id + 0)")
         return where
+
+    def _libraries_in(self, column: str) -> str:
+        return f"{column} IN ({', '.join(['%s'] * len(self.libraries))})"
 
     @property
     def library_ids(self) -> list[int]:

@@ -170,15 +170,15 @@ def _scoped(found: Plan) -> tuple[list[str], list[Any]]:
         return [], []
     positive = TextQuery(groups=found.text.groups)
     sql, params = tsquery(positive, found.lexemes, matching=True)
-    ids = found.library_ids
-    chunks = [ids[i : i + SCOPED_LIBRARIES] for i in range(0, len(ids), SCOPED_LIBRARIES)]
+    chunks = _library_chunks(found)
     queries = [f"search_scoped_query({sql}, %s::bigint[])" for _ in chunks]
     return queries, [p for chunk in chunks for p in (*params, chunk)]
 
 
-def _arms(found: Plan) -> int:
-    """How many scoped queries a search asks the index (one per SCOPED_LIBRARIES)."""
-    return max(1, -(-len(found.libraries) // SCOPED_LIBRARIES))
+def _library_chunks(found: Plan) -> list[list[int]]:
+    """The libraries in scope, SCOPED_LIBRARIES to a scoped query."""
+    ids = found.library_ids
+    return [ids[i : i + SCOPED_LIBRARIES] for i in range(0, len(ids), SCOPED_LIBRARIES)]
 
 
 def _by_blocks(found: Plan) -> bool:
@@ -218,7 +218,8 @@ def window(
     newest = newest or threshold
     top = -(-below // BLOCK) if below is not None else newest // BLOCK + 2
     blocks = list(range(threshold // BLOCK, top))
-    if len(blocks) * _arms(found) > MAX_BLOCKS:  # a GIN scan per block and scoped query
+    scans = len(blocks) * max(1, len(_library_chunks(found)))  # per block and scoped query
+    if scans > MAX_BLOCKS:
         return " AND ".join(bounds), bound_params
     in_blocks = f"(e.id / {BLOCK}) = ANY(%s::bigint[])"
     # Bounds not on a block's edge (see `window_floor`) are kept besides the blocks.
