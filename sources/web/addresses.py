@@ -29,6 +29,21 @@ def normalised(url: str) -> str:
     return urlunsplit((scheme, host, parts.path or "/", urlencode(query), ""))
 
 
+def cited(url: str) -> str:
+    """The address a source cites: as the reader's browser had it, less its tracking
+    parameters (a newsletter's `utm_source` is not part of the article's address)."""
+    url = url.strip()
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return url
+    if not parts.query:
+        return url
+    kept = [piece for piece in parts.query.split("&")
+            if not piece.split("=", 1)[0].lower().startswith(TRACKING)]  # fmt: skip
+    return urlunsplit(parts._replace(query="&".join(kept)))
+
+
 def spellings(urls: list[str]) -> set[str]:
     """The addresses a source's `url` may be stored as for these pages."""
     found: set[str] = set()

@@ -16,6 +16,8 @@ from typing import Any
 
 import lxml.html
 
+from sources.web.addresses import cited
+
 ARTICLE_TYPES = {
     "scholarlyarticle": "article-journal",
     "newsarticle": "article-newspaper",
@@ -157,7 +159,7 @@ def page_metadata(html: str, url: str) -> dict[str, Any]:
     item: dict[str, Any] = {
         "type": kind,
         "title": " ".join(title.split())[:2000],
-        "URL": canonical or url,
+        "URL": cited(canonical or url),
         "accessed": {"date-parts": [[*map(int, dt.date.today().isoformat().split("-"))]]},
         "container-title": container,
         "DOI": first("citation_doi", "dc.identifier.doi").removeprefix("doi:"),

@@ -1,7 +1,7 @@
 """Annotating the web where it lives (issue #19), in Chromium: the first annotation on a page
 Marginalia has never seen keeps the page; the browser extension loads the client where the
-page's Content-Security-Policy refuses the bookmarklet; Save to Marginalia on a page already
-held asks before writing.
+page's Content-Security-Policy refuses the bookmarklet; Save to Marginalia reads a new page's
+`citation_*` tags, and on a page already held asks before writing.
 
 Pages are served from 127.0.0.1 on another port than the live server (localhost): another
 site. The server's fetch of them is allowed by WEB_CAPTURE_ALLOW_PRIVATE_ADDRESSES, set here.
@@ -95,6 +95,37 @@ def test_the_first_annotation_on_a_never_saved_page_keeps_it(
     mark = page.locator(f'#reading mark[data-ids~="{made.pk}"]')
     mark.first.wait_for()
     assert "".join(mark.all_text_contents()) == "kept him waiting for weeks"
+    assert page.js_errors == []
+
+
+def test_save_to_marginalia_reads_the_pages_citation_tags(
+    page, live_server, sign_in, site, library, bob
+):
+    """Issue #19's last "Done when" line: *Save to Marginalia* on a page with `citation_*`
+    meta tags makes a source with the right title, authors, date, container and URL, and the
+    article's text without the site's wrapping."""
+    url = site.html("/2019/12/16/mao-in-moscow/", "<!DOCTYPE html><html lang='en'><head>"
+                    f"{HEAD}</head><body>{BODY}</body></html>")  # fmt: skip
+    sign_in(page, bob)
+    start = page.request.get(f"{live_server.url}/hypothesis/")
+    save = re.search(r'href="(javascript:[^"]+)"[^>]*data-save-bookmarklet', start.text())[1]
+    page.goto(f"{url}?utm_source=newsletter")
+    with page.context.expect_page() as opened:
+        page.evaluate(html.unescape(save).removeprefix("javascript:"))
+    window = opened.value
+    window.wait_for_function("() => document.querySelector('[data-role=save]')?.disabled === false")
+    window.get_by_label("Keywords").fill("Sino-Soviet alliance")
+    window.get_by_role("button", name="Save").click()
+    window.get_by_role("status").filter(has_text="is now in").wait_for()
+    source = Source.objects.get()
+    assert (source.title, source.url, source.issued, source.library) == (
+        "Mao in Moscow: The Visit That Shaped an Alliance", url, "2019-12-16", library)  # fmt: skip
+    assert [(c.family, c.given) for c in source.creators.all()] == [
+        ("Westad", "Odd Arne"), ("Jian", "Chen")]  # fmt: skip
+    assert source.container_title == "Foreign Policy" and source.accessed
+    assert source.keywords == ["Sino-Soviet alliance"]
+    assert source.current_text.text.split("\n\n")[-2:] == PARAGRAPHS
+    assert "Subscribe" not in source.current_text.text
     assert page.js_errors == []
 
 

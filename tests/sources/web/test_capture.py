@@ -64,6 +64,20 @@ def test_the_page_says_what_it_is():
     assert item["type"] == "article-newspaper" and "accessed" in item
 
 
+@pytest.mark.parametrize(
+    ("visited", "wanted"),
+    [
+        (URL, "https://foreignpolicy.com/2019/12/16/mao-stalin-moscow-visit-1949/#top"),
+        ("https://example.org/a?id=7&utm_medium=email&Fbclid=x&q=mao%20zedong&gclid",
+         "https://example.org/a?id=7&q=mao%20zedong"),
+        ("https://example.org/a?p=2", "https://example.org/a?p=2"),
+    ],
+)  # fmt: skip
+def test_a_page_without_a_canonical_link_cites_its_address_without_tracking(visited, wanted):
+    page = PAGE.replace(f'<link rel="canonical" href="{CANONICAL}">', "")
+    assert page_metadata(page, visited)["URL"] == wanted
+
+
 def test_a_saved_page_keeps_its_article_and_not_its_wrapping(library, alice):
     kept = capture_page(library, url=URL, html=PAGE, user=alice, keywords=["Sino-Soviet"])
     assert kept.created
