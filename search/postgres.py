@@ -239,7 +239,9 @@ def probe_floor(found: Plan, newest: int) -> int | None:
     return max(floor, 0)
 
 
-FACETS_TEXT = "e.facets::text"  # the facet tokens, jsonb as its text: counted, never decoded
+# The facet tokens counted (tags, events, source kinds), as JSON text computed when the row
+# was written (search migration 0005): read as they are, never decoded.
+FACETS_TEXT = "e.counted"
 
 
 # --- facets, vocabulary, maintenance ----------------------------------------------------

@@ -3,6 +3,8 @@ a ranking window is named by the id blocks its GIN index can skip to."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from django.db import connection
 from django.utils.datastructures import MultiValueDict
@@ -13,6 +15,7 @@ from search import text as search_text
 from search.models import SearchEntry
 from search.plan import Plan
 from search.query import TextQuery, parse_params
+from tests.factories import make_annotation, make_library, make_source, make_text
 
 pytestmark = [
     pytest.mark.django_db,
@@ -173,9 +176,38 @@ def test_an_entrys_document_and_facets_are_kept_in_its_row():
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT attname, attstorage FROM pg_attribute WHERE attrelid ="
-            " 'annotations_searchentry'::regclass AND attname IN ('document', 'facets', 'body')"
+            " 'annotations_searchentry'::regclass"
+            " AND attname IN ('document', 'facets', 'counted', 'body')"
         )
-        assert dict(cursor.fetchall()) == {"document": "m", "facets": "m", "body": "x"}
+        assert dict(cursor.fetchall()) == {"document": "m", "facets": "m", "counted": "m",
+                                           "body": "x"}  # fmt: skip
+
+
+def test_the_counted_tokens_are_the_facets_tags_events_and_source_kinds(alice):
+    """A window's facets are counted from `counted` (search migration 0005): the row's tags,
+    events and source kinds, as JSON text, and no other token, whatever letter its hex
+    begins with; it follows the facets when the row is written again."""
+    library = make_library(owner=alice)
+    source = make_source(library=library, kind="primary", archive="Archive of Ekaterinburg")
+    text = make_text(source=source, text="The treaty was signed in Moscow.", imported_by=alice)
+    annotation = make_annotation(text=text, creator=alice, quote="treaty", tags=["theme:face"])
+    entries = SearchEntry.objects.filter(library=library)
+    assert entries.count() >= 2
+
+    def stored() -> list[tuple[list[str], list[str]]]:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT facets, counted FROM annotations_searchentry"
+                           " WHERE library_id = %s ORDER BY id", [library.pk])  # fmt: skip
+            return [(json.loads(f) if isinstance(f, str) else f, json.loads(c))
+                    for f, c in cursor.fetchall()]  # fmt: skip
+
+    for facets, counted in stored():
+        assert counted == [t for t in facets if t[0] in "tek"]
+        assert len(counted) < len(facets) and any(t[0] not in "tek" for t in facets)
+    tag = annotation.tags.get()
+    assert [f"t{tag.pk}"] == [t for _, c in stored() for t in c if t.startswith("t")]
+    entries.filter(annotation=annotation).update(facets=["a3f09c", "t7", "s3", "e2"])
+    assert ["t7", "e2"] in [c for _, c in stored()]
 
 
 SCOPED_ENTRIES = [  # (library, terms): words shared across libraries, and some only in one
