@@ -11,6 +11,7 @@ import json
 import re
 import time
 from pathlib import Path
+from unittest import mock
 
 import jwt
 import pytest
@@ -169,6 +170,46 @@ def test_a_forged_grant_and_a_changed_password_end_access(alice):
     alice.save()
     response = Client().get(API + "profile", **headers)
     assert response.status_code == 401 and "not valid" in response.json()["reason"]
+
+
+def minted_ago(seconds: int, make):
+    """What `make()` signs when the clock `django.core.signing` reads stood `seconds` ago."""
+    with mock.patch("django.core.signing.time.time", return_value=time.time() - seconds):
+        return make()
+
+
+def use_access(token: str):
+    return Client().get(API + "profile", HTTP_AUTHORIZATION=f"Bearer {token}")
+
+
+def use_refresh(token: str):
+    return Client().post(API + "token", {"grant_type": "refresh_token", "refresh_token": token})
+
+
+def use_code(code: str):
+    form = {"grant_type": "authorization_code", "client_id": tokens.CLIENT_ID, "code": code}
+    return Client().post(API + "token", form)
+
+
+@pytest.mark.parametrize(
+    ("make", "use", "lifetime", "refused"),
+    [
+        (lambda u: tokens.bearer_tokens(u)["access_token"], use_access, 3600,
+         (401, "The access token is not valid (expired or revoked).")),
+        (lambda u: tokens.bearer_tokens(u)["refresh_token"], use_refresh, 7 * 24 * 3600,
+         (400, "invalid_grant")),
+        (tokens.authorization_code, use_code, 600, (400, "invalid_grant")),
+    ],
+    ids=["access token, an hour", "refresh token, a week", "authorization code, ten minutes"],
+)  # fmt: skip
+def test_a_token_works_to_the_end_of_its_life_and_not_after(alice, make, use, lifetime, refused):
+    """Short-lived as h's are; the refusals are h's (a 401 from the API, RFC 6749's
+    invalid_grant from the token endpoint, which the client answers by signing in again)."""
+    fresh = use(minted_ago(lifetime - 30, lambda: make(alice)))
+    assert fresh.status_code == 200, fresh.content
+    stale = use(minted_ago(lifetime + 2, lambda: make(alice)))
+    said = stale.json()
+    assert (stale.status_code, said.get("reason") or said.get("error")) == refused
 
 
 def test_a_session_cookie_is_not_a_sign_in_here(client, alice, article):
