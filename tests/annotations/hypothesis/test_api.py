@@ -23,6 +23,7 @@ from tests.factories import make_annotation, make_library, make_source, make_tex
 
 API = "/hypothesis/api/"
 PAGE = "https://foreignpolicy.com/2019/12/16/mao-stalin-moscow-visit/"
+PAGE_ORIGIN = "https://foreignpolicy.com"
 # An astral character before the quote: the client counts it twice (UTF-16), we once.
 TEXT = "Mao came to Moscow 𠮷 in December 1949. Stalin kept him waiting for weeks."
 BUNDLE = Path(__file__).resolve().parents[3] / "static/vendor/hypothesis/build/scripts"
@@ -218,6 +219,41 @@ def test_a_session_cookie_is_not_a_sign_in_here(client, alice, article):
         API + "annotations", client_body("Stalin"), content_type="application/json"
     )
     assert response.status_code == 401 and not Annotation.objects.exists()
+
+
+# --- CORS: only for the client's files, which the annotated site's page fetches -------------
+
+
+def shared_with(response) -> dict[str, str]:
+    return {k: v for k, v in response.headers.items() if k.lower().startswith("access-control-")}
+
+
+@pytest.mark.parametrize("path", ["styles/annotator.css", "scripts/annotator.bundle.js"])
+def test_the_clients_files_are_shared_with_the_page_being_annotated(path):
+    """boot.js preloads the annotator's stylesheet with `crossorigin="anonymous"`, and the
+    annotator adopts it into its shadow roots: without CORS the adder stays unstyled."""
+    response = Client().get("/hypothesis/client/build/" + path, HTTP_ORIGIN=PAGE_ORIGIN)
+    assert response.status_code == 200 and shared_with(response) == {
+        "Access-Control-Allow-Origin": "*"
+    }
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [("get", API), ("get", API + "links"), ("get", API + "profile"), ("get", API + "groups"),
+     ("get", API + "search?uri=" + PAGE), ("post", API + "annotations"),
+     ("get", API + "annotations/999999"), ("post", API + "token"), ("options", API + "search"),
+     ("get", "/hypothesis/boot.js"), ("get", "/hypothesis/app.html"),
+     ("get", "/api/sources/"), ("get", "/api/search/?q=Stalin"), ("options", "/api/sources/")],
+)  # fmt: skip
+def test_the_api_and_marginalias_other_routes_are_not_shared_with_other_sites(
+    article, method, path
+):
+    """The sidebar, on this origin, is the API's only caller; the annotator in the other
+    site's page talks to the sidebar by postMessage and the bookmarklet loads boot.js as a
+    classic script, neither needing CORS."""
+    response = getattr(Client(), method)(path, HTTP_ORIGIN=PAGE_ORIGIN)
+    assert response.status_code < 500 and shared_with(response) == {}
 
 
 # --- profile, groups ---------------------------------------------------------------------------
