@@ -17,6 +17,7 @@ from typing import Any
 
 from csp.decorators import csp_replace
 from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
@@ -248,6 +249,8 @@ def api(methods: list[str], *, signed_in: bool = False) -> Callable:
                 return failure("The access token is not valid (expired or revoked).", 401)
             if signed_in and request.api_user is None:
                 return failure("Sign in to Marginalia first.", 401)
+            # The token's user, never the session's, is who writes (as history records it).
+            request.user = request.api_user or AnonymousUser()
             try:
                 return view(request, *args, **kwargs)
             except Http404 as error:

@@ -19,7 +19,7 @@ from django.test import Client
 
 from annotations.hypothesis import tokens
 from annotations.models import Annotation, Visibility
-from tests.factories import make_annotation, make_library, make_source, make_text
+from tests.factories import make_annotation, make_claim, make_library, make_source, make_text
 
 API = "/hypothesis/api/"
 PAGE = "https://foreignpolicy.com/2019/12/16/mao-stalin-moscow-visit/"
@@ -344,6 +344,32 @@ def test_the_clients_highlight_becomes_a_marginalia_annotation(article, bob):
     assert [t.name for t in made.tags.all()] == ["person:Stalin"]
     row = response.json()
     assert row["id"] == str(made.pk) and row["user"] == "acct:bob@marginalia.local"
+
+
+def test_a_client_made_annotation_has_history_is_found_and_serves_as_evidence(
+    article, alice, bob, vera, as_user
+):
+    comment = "Shi Zhe remembers the snub at the dacha."
+    body = client_body("Stalin kept him", text=comment, tags=["person:Stalin"])
+    made = Annotation.objects.get(pk=int(call("post", "annotations", bob, body).json()["id"]))
+    (record,) = Annotation.history.filter(id=made.pk)
+    assert (record.history_type, record.history_user, record.comment_raw) == ("+", bob, comment)
+    signed_in_as_alice = Client()
+    signed_in_as_alice.force_login(alice)  # the token, not the session, names the writer
+    edited = signed_in_as_alice.patch(API + f"annotations/{made.pk}", {"text": comment + " Weeks."},
+                                      content_type="application/json", **bearer(bob))  # fmt: skip
+    assert edited.status_code == 200, edited.content
+    assert [r.history_user for r in Annotation.history.filter(id=made.pk)] == [bob, bob]
+    for reader in (bob, vera):
+        found = as_user(reader).get("/api/search/", {"q": "snub"}).json()["results"]
+        assert [(r["kind"], r["annotation"]) for r in found] == [("annotation", made.pk)]
+    assert as_user(bob).get("/api/search/", {"tag": "person:Stalin"}).json()["count"] == 1
+    claim = make_claim(library=article.library, creator=alice, statement="Stalin kept Mao waiting")
+    evidence = {"claim": claim.pk, "annotation": made.pk, "stance": "supports", "note": ""}
+    attached = as_user(bob).post("/api/evidence/", evidence, format="json")
+    assert attached.status_code == 201, attached.content
+    assert attached.json()["quote"] == "Stalin kept him"
+    assert list(claim.evidence.values_list("annotation", flat=True)) == [made.pk]
 
 
 def test_only_me_is_a_private_annotation_and_editing_shares_it(article, bob, vera):
