@@ -80,9 +80,17 @@ def test_the_first_annotation_on_a_never_saved_page_keeps_it(
     sign_in_with_the_popup(page, sidebar)
     sidebar.get_by_text(library.name).first.wait_for(timeout=20_000)
     select_text(page, "kept him waiting for weeks")
-    page.get_by_role("button", name=re.compile(r"^Highlight\b")).click()
+    page.get_by_role("button", name=re.compile(r"^Annotate\b")).click()
+    sidebar.get_by_role("textbox", name="Enter comment").fill("Shi Zhe says three weeks.")
+    tags = sidebar.get_by_role("combobox", name="Add tags")
+    tags.fill("Sino-Soviet")
+    tags.press("Enter")
+    sidebar.get_by_role("button", name="Remove tag: Sino-Soviet").wait_for()
+    sidebar.get_by_role("button", name=f"Post to {library.name}").click()
     made = wait_for(lambda: Annotation.objects.filter(creator=bob).first(), page)
     assert made is not None, page.js_errors
+    assert (made.comment_raw, [t.name for t in made.tags.all()]) == (
+        "Shi Zhe says three weeks.", ["Sino-Soviet"])  # fmt: skip
     source = Source.objects.get()
     assert (source.title, source.url, source.issued, source.library) == (
         "Mao in Moscow: The Visit That Shaped an Alliance", url, "2019-12-16", library)  # fmt: skip
