@@ -18,7 +18,7 @@ from annotations.hypothesis import browser_extension
 from annotations.models import Annotation
 from sources.models import Source
 from tests.browser.conftest import CHROMIUM, LAUNCH_ARGS
-from tests.browser.test_hypothesis_client import select_text
+from tests.browser.test_hypothesis_client import annotate, select_text
 from tests.factories import make_annotation, make_source, make_text
 from tests.sites import Site
 
@@ -80,13 +80,8 @@ def test_the_first_annotation_on_a_never_saved_page_keeps_it(
     sign_in_with_the_popup(page, sidebar)
     sidebar.get_by_text(library.name).first.wait_for(timeout=20_000)
     select_text(page, "kept him waiting for weeks")
-    page.get_by_role("button", name=re.compile(r"^Annotate\b")).click()
-    sidebar.get_by_role("textbox", name="Enter comment").fill("Shi Zhe says three weeks.")
-    tags = sidebar.get_by_role("combobox", name="Add tags")
-    tags.fill("Sino-Soviet")
-    tags.press("Enter")
-    sidebar.get_by_role("button", name="Remove tag: Sino-Soviet").wait_for()
-    sidebar.get_by_role("button", name=f"Post to {library.name}").click()
+    annotate(page, sidebar, comment="Shi Zhe says three weeks.", tag="Sino-Soviet",
+             group=library.name)  # fmt: skip
     made = wait_for(lambda: Annotation.objects.filter(creator=bob).first(), page)
     assert made is not None, page.js_errors
     assert (made.comment_raw, [t.name for t in made.tags.all()]) == (
