@@ -116,8 +116,14 @@ def test_the_sidebar_page_may_be_framed_and_carries_the_config():
     assert b"<hypothesis-app>" in response.content
 
 
-def test_boot_is_the_template_with_this_service_filled_in():
-    script = Client().get("/hypothesis/boot.js").content.decode()
+@pytest.mark.parametrize("path", ["/hypothesis/boot.js", "/hypothesis/client/build/boot.js"])
+def test_boot_is_the_template_with_this_service_filled_in(path):
+    """At the bookmarklet's address, and at the one the boot script gives the annotator for
+    the page's frames (`<link rel="hypothesis-client">`, the asset root's build/boot.js)."""
+    response = Client().get(path)
+    assert response.status_code == 200
+    script = response.content.decode()
+    assert '"hypothesis-client","javascript",e.assetRoot+"build/boot.js"' in script
     assert "__ASSET_ROOT__" not in script and "__SIDEBAR_APP_URL__" not in script
     assert '"http://testserver/hypothesis/client/"' in script
     assert "http://testserver/hypothesis/app.html" in script
