@@ -10,6 +10,9 @@ urlpatterns = [
     path("hypothesis/extension.zip", views.extension_zip, name="hypothesis-extension"),
     path("hypothesis/oauth/authorize", views.authorize, name="hypothesis-authorize"),
     path("hypothesis/boot.js", views.boot, name="hypothesis-boot"),
+    # Where the boot script says the client is (its `hypothesis-client` link): the annotator
+    # loads it from there into the frames of the page that ask to be annotated.
+    path("hypothesis/client/build/boot.js", views.boot),
     path("hypothesis/client/build/<path:path>", views.client_file, name="hypothesis-client"),
     path("hypothesis/api/", views.index, name="hypothesis-api-index"),
     path("hypothesis/api/links", views.links, name="hypothesis-api-links"),

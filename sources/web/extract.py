@@ -42,6 +42,8 @@ def _metas(tree) -> dict[str, list[str]]:
     found: dict[str, list[str]] = {}
     for meta in tree.iter("meta"):
         name = (meta.get("name") or meta.get("property") or "").strip().lower()
+        if name.startswith("dcterms."):  # DCMI terms, as archives and repositories write them
+            name = "dc." + name.removeprefix("dcterms.")
         content = (meta.get("content") or "").strip()
         if name and content:
             found.setdefault(name, []).append(content)
@@ -83,15 +85,22 @@ def _names(
     values: list[Any], organisations: frozenset[str] | set[str] = frozenset()
 ) -> list[dict[str, str]]:
     """CSL names; one that is the site's or publisher's own name (`organisations`, casefolded:
-    "By Wikimedia Foundation" on its own site) is an organisation, kept whole as a literal."""
+    "By Wikimedia Foundation" on its own site) or a JSON-LD `Organization` is an organisation,
+    kept whole as a literal."""
     names = []
     for value in values:
+        if isinstance(value, dict) and value.get("familyName") and not value.get("name"):
+            names.append(
+                {"family": str(value["familyName"]), "given": str(value.get("givenName") or "")}
+            )
+            continue
+        body = isinstance(value, dict) and value.get("@type") == "Organization"
         if isinstance(value, dict):
             value = value.get("name", "")
         if not isinstance(value, str) or not value.strip():
             continue
         value = " ".join(value.split())
-        if value.casefold() in organisations:
+        if body or value.casefold() in organisations:
             names.append({"literal": value})
         elif "," in value:  # "Westad, Odd Arne"
             family, given = (part.strip() for part in value.split(",", 1))
@@ -102,6 +111,19 @@ def _names(
         else:
             names.append({"literal": value})
     return names
+
+
+def _periodical(ld: dict[str, Any]) -> str:
+    """The name of the outermost work an article `isPartOf` (issue → volume → periodical)."""
+    name, part = "", ld.get("isPartOf")
+    for _ in range(4):
+        part = part[0] if isinstance(part, list) and part else part
+        if not isinstance(part, dict):
+            break
+        if isinstance(part.get("name"), str) and part["name"].strip():
+            name = part["name"]
+        part = part.get("isPartOf")
+    return name
 
 
 def page_metadata(html: str, url: str) -> dict[str, Any]:
@@ -129,7 +151,7 @@ def page_metadata(html: str, url: str) -> dict[str, Any]:
         kind = "article"
     title = (
         first("citation_title", "dc.title")
-        or (ld.get("headline") if isinstance(ld.get("headline"), str) else "")
+        or next((ld[k] for k in ("headline", "name") if isinstance(ld.get(k), str)), "")
         or first("og:title")
         or (guess.title if guess else "")
         or (tree.findtext(".//title") or "")
@@ -146,14 +168,22 @@ def page_metadata(html: str, url: str) -> dict[str, Any]:
         or _names([guess.author] if guess and guess.author else [], bodies)
     )
     issued = _edtf(
-        first("citation_publication_date", "citation_date", "dc.date", "article:published_time")
+        first(
+            "citation_publication_date",
+            "citation_date",
+            "dc.date",
+            "dc.issued",
+            "dc.created",
+            "article:published_time",
+        )
         or (ld.get("datePublished") if isinstance(ld.get("datePublished"), str) else "")
         or (guess.date if guess and guess.date else "")
     )
     container = (
         journal
+        or _periodical(ld)
         or publisher
-        or first("og:site_name")
+        or first("og:site_name", "dc.publisher")
         or (guess.sitename if guess and guess.sitename else "")
     )
     item: dict[str, Any] = {

@@ -110,6 +110,18 @@ def select_text(page, words: str) -> None:
     page.mouse.up()
 
 
+def annotate(page, sidebar, *, comment: str, tag: str, group: str) -> None:
+    """Choose the adder's Annotate on the selection, write `comment` and `tag` in the
+    client's editor, and post it to `group`."""
+    page.get_by_role("button", name=re.compile(r"^Annotate\b")).click()
+    sidebar.get_by_role("textbox", name="Enter comment").fill(comment)
+    tags = sidebar.get_by_role("combobox", name="Add tags")
+    tags.fill(tag)
+    tags.press("Enter")
+    sidebar.get_by_role("button", name=f"Remove tag: {tag}").wait_for()
+    sidebar.get_by_role("button", name=f"Post to {group}").click()
+
+
 def serve_with_a_note(host, live_server, library, alice, *, reader):
     """The article held by `library` with alice's note on it, served with the client signed
     in as `reader`; the text."""

@@ -11,7 +11,6 @@ every request to any other host is aborted and counted.
 
 from __future__ import annotations
 
-import re
 from urllib.parse import urlsplit
 
 import pytest
@@ -19,7 +18,7 @@ import pytest
 from annotations.hypothesis import tokens
 from annotations.models import Annotation
 from sources.models import Source
-from tests.browser.test_hypothesis_client import ARTICLE, _Host, select_text
+from tests.browser.test_hypothesis_client import ARTICLE, _Host, annotate, select_text
 from tests.browser.test_threads import card_of, open_source, reply_item
 from tests.factories import make_annotation, make_source, make_text
 
@@ -98,7 +97,6 @@ def test_annotate_with_a_comment_and_a_tag_after_astral_characters_and_reload(
     attempted = only_ours(page, live_server.url, host)
     page.goto(host.url)
     sidebar = sidebar_of(page)
-    post = sidebar.get_by_role("button", name=f"Post to {library.name}")
     sidebar.get_by_text(library.name).first.wait_for(timeout=SLOW)  # signed in, its groups
     # The page's own text: the quote comes after ASTRAL astral code points, and its UTF-16
     # offset (what the client's TextPositionSelector counts) is that many more.
@@ -107,13 +105,8 @@ def test_annotate_with_a_comment_and_a_tag_after_astral_characters_and_reload(
     assert ASTRAL == 7 and utf16 == content.index(QUOTE) + ASTRAL  # Python counts code points
 
     select_text(page, QUOTE)
-    page.get_by_role("button", name=re.compile(r"^Annotate\b")).click()
-    sidebar.get_by_role("textbox", name="Enter comment").fill("Shi Zhe says three 🕰 weeks.")
-    tags = sidebar.get_by_role("combobox", name="Add tags")
-    tags.fill("Sino-Soviet")
-    tags.press("Enter")
-    sidebar.get_by_role("button", name="Remove tag: Sino-Soviet").wait_for()
-    post.click()
+    annotate(page, sidebar, comment="Shi Zhe says three 🕰 weeks.", tag="Sino-Soviet",
+             group=library.name)  # fmt: skip
     made = wait_for(lambda: Annotation.objects.filter(creator=bob).first(), page)
     assert made is not None, page.js_errors
     source = Source.objects.get()

@@ -18,7 +18,7 @@ from annotations.hypothesis import browser_extension
 from annotations.models import Annotation
 from sources.models import Source
 from tests.browser.conftest import CHROMIUM, LAUNCH_ARGS
-from tests.browser.test_hypothesis_client import select_text
+from tests.browser.test_hypothesis_client import annotate, select_text
 from tests.factories import make_annotation, make_source, make_text
 from tests.sites import Site
 
@@ -80,9 +80,12 @@ def test_the_first_annotation_on_a_never_saved_page_keeps_it(
     sign_in_with_the_popup(page, sidebar)
     sidebar.get_by_text(library.name).first.wait_for(timeout=20_000)
     select_text(page, "kept him waiting for weeks")
-    page.get_by_role("button", name=re.compile(r"^Highlight\b")).click()
+    annotate(page, sidebar, comment="Shi Zhe says three weeks.", tag="Sino-Soviet",
+             group=library.name)  # fmt: skip
     made = wait_for(lambda: Annotation.objects.filter(creator=bob).first(), page)
     assert made is not None, page.js_errors
+    assert (made.comment_raw, [t.name for t in made.tags.all()]) == (
+        "Shi Zhe says three weeks.", ["Sino-Soviet"])  # fmt: skip
     source = Source.objects.get()
     assert (source.title, source.url, source.issued, source.library) == (
         "Mao in Moscow: The Visit That Shaped an Alliance", url, "2019-12-16", library)  # fmt: skip

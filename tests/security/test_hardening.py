@@ -103,6 +103,38 @@ def test_every_page_carries_a_strict_content_security_policy(client, db):
     assert "unsafe-inline" not in policy and "unsafe-eval" not in policy
 
 
+def directives_of(response) -> dict[str, set[str]]:
+    policy = response["Content-Security-Policy"]
+    return {name: set(values) for name, *values in (part.split() for part in policy.split(";"))}
+
+
+def test_the_hypothesis_sidebar_alone_may_be_framed_and_its_scripts_stay_strict(client, db):
+    """The client frames `app.html` in whatever page it annotates, and KaTeX (the sidebar's
+    maths) writes inline styles: those two allowances, and nothing more."""
+    response = client.get(reverse("hypothesis-app"))
+    directives = directives_of(response)
+    assert directives.pop("frame-ancestors") == {"*"}
+    assert directives.pop("style-src") == {"'self'", "'unsafe-inline'"}
+    assert "X-Frame-Options" not in response
+    strict = directives_of(client.get(reverse("login")))
+    del strict["frame-ancestors"], strict["style-src"]
+    assert directives == strict and directives["script-src"] == {"'self'"}
+    assert "unsafe-eval" not in response["Content-Security-Policy"]
+
+
+@pytest.mark.parametrize(
+    "page",
+    ["login", "home", "hypothesis-start", "web-capture", "hypothesis-authorize",
+     "library-detail", "source-detail", "api-source-list", "hypothesis-api-index"],
+)  # fmt: skip
+def test_every_other_page_refuses_to_be_framed(as_user, alice, source, page):
+    args = {"library-detail": [source.library.slug], "source-detail": [source.pk]}.get(page, [])
+    response = as_user(alice).get(reverse(page, args=args))
+    assert response.status_code in (200, 400), response.status_code
+    assert response["X-Frame-Options"] == "DENY"
+    assert directives_of(response)["frame-ancestors"] == {"'none'"}
+
+
 INLINE_SCRIPT = re.compile(r"<script(?![^>]*\bsrc=)(?![^>]*type=\"application/json\")[^>]*>", re.I)
 INLINE_HANDLER = re.compile(r"<[^>]*\son[a-z]+\s*=", re.I)
 INLINE_STYLE = re.compile(r"<[^>]*\sstyle\s*=", re.I)

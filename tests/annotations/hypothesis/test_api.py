@@ -11,6 +11,7 @@ import json
 import re
 import time
 from pathlib import Path
+from unittest import mock
 
 import jwt
 import pytest
@@ -18,10 +19,11 @@ from django.test import Client
 
 from annotations.hypothesis import tokens
 from annotations.models import Annotation, Visibility
-from tests.factories import make_annotation, make_library, make_source, make_text
+from tests.factories import make_annotation, make_claim, make_library, make_source, make_text
 
 API = "/hypothesis/api/"
 PAGE = "https://foreignpolicy.com/2019/12/16/mao-stalin-moscow-visit/"
+PAGE_ORIGIN = "https://foreignpolicy.com"
 # An astral character before the quote: the client counts it twice (UTF-16), we once.
 TEXT = "Mao came to Moscow 𠮷 in December 1949. Stalin kept him waiting for weeks."
 BUNDLE = Path(__file__).resolve().parents[3] / "static/vendor/hypothesis/build/scripts"
@@ -114,8 +116,14 @@ def test_the_sidebar_page_may_be_framed_and_carries_the_config():
     assert b"<hypothesis-app>" in response.content
 
 
-def test_boot_is_the_template_with_this_service_filled_in():
-    script = Client().get("/hypothesis/boot.js").content.decode()
+@pytest.mark.parametrize("path", ["/hypothesis/boot.js", "/hypothesis/client/build/boot.js"])
+def test_boot_is_the_template_with_this_service_filled_in(path):
+    """At the bookmarklet's address, and at the one the boot script gives the annotator for
+    the page's frames (`<link rel="hypothesis-client">`, the asset root's build/boot.js)."""
+    response = Client().get(path)
+    assert response.status_code == 200
+    script = response.content.decode()
+    assert '"hypothesis-client","javascript",e.assetRoot+"build/boot.js"' in script
     assert "__ASSET_ROOT__" not in script and "__SIDEBAR_APP_URL__" not in script
     assert '"http://testserver/hypothesis/client/"' in script
     assert "http://testserver/hypothesis/app.html" in script
@@ -171,12 +179,87 @@ def test_a_forged_grant_and_a_changed_password_end_access(alice):
     assert response.status_code == 401 and "not valid" in response.json()["reason"]
 
 
+def minted_ago(seconds: int, make):
+    """What `make()` signs when the clock `django.core.signing` reads stood `seconds` ago."""
+    with mock.patch("django.core.signing.time.time", return_value=time.time() - seconds):
+        return make()
+
+
+def use_access(token: str):
+    return Client().get(API + "profile", HTTP_AUTHORIZATION=f"Bearer {token}")
+
+
+def use_refresh(token: str):
+    return Client().post(API + "token", {"grant_type": "refresh_token", "refresh_token": token})
+
+
+def use_code(code: str):
+    form = {"grant_type": "authorization_code", "client_id": tokens.CLIENT_ID, "code": code}
+    return Client().post(API + "token", form)
+
+
+@pytest.mark.parametrize(
+    ("make", "use", "lifetime", "refused"),
+    [
+        (lambda u: tokens.bearer_tokens(u)["access_token"], use_access, 3600,
+         (401, "The access token is not valid (expired or revoked).")),
+        (lambda u: tokens.bearer_tokens(u)["refresh_token"], use_refresh, 7 * 24 * 3600,
+         (400, "invalid_grant")),
+        (tokens.authorization_code, use_code, 600, (400, "invalid_grant")),
+    ],
+    ids=["access token, an hour", "refresh token, a week", "authorization code, ten minutes"],
+)  # fmt: skip
+def test_a_token_works_to_the_end_of_its_life_and_not_after(alice, make, use, lifetime, refused):
+    """Short-lived as h's are; the refusals are h's (a 401 from the API, RFC 6749's
+    invalid_grant from the token endpoint, which the client answers by signing in again)."""
+    fresh = use(minted_ago(lifetime - 30, lambda: make(alice)))
+    assert fresh.status_code == 200, fresh.content
+    stale = use(minted_ago(lifetime + 2, lambda: make(alice)))
+    said = stale.json()
+    assert (stale.status_code, said.get("reason") or said.get("error")) == refused
+
+
 def test_a_session_cookie_is_not_a_sign_in_here(client, alice, article):
     client.force_login(alice)
     response = client.post(
         API + "annotations", client_body("Stalin"), content_type="application/json"
     )
     assert response.status_code == 401 and not Annotation.objects.exists()
+
+
+# --- CORS: only for the client's files, which the annotated site's page fetches -------------
+
+
+def shared_with(response) -> dict[str, str]:
+    return {k: v for k, v in response.headers.items() if k.lower().startswith("access-control-")}
+
+
+@pytest.mark.parametrize("path", ["styles/annotator.css", "scripts/annotator.bundle.js"])
+def test_the_clients_files_are_shared_with_the_page_being_annotated(path):
+    """boot.js preloads the annotator's stylesheet with `crossorigin="anonymous"`, and the
+    annotator adopts it into its shadow roots: without CORS the adder stays unstyled."""
+    response = Client().get("/hypothesis/client/build/" + path, HTTP_ORIGIN=PAGE_ORIGIN)
+    assert response.status_code == 200 and shared_with(response) == {
+        "Access-Control-Allow-Origin": "*"
+    }
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [("get", API), ("get", API + "links"), ("get", API + "profile"), ("get", API + "groups"),
+     ("get", API + "search?uri=" + PAGE), ("post", API + "annotations"),
+     ("get", API + "annotations/999999"), ("post", API + "token"), ("options", API + "search"),
+     ("get", "/hypothesis/boot.js"), ("get", "/hypothesis/app.html"),
+     ("get", "/api/sources/"), ("get", "/api/search/?q=Stalin"), ("options", "/api/sources/")],
+)  # fmt: skip
+def test_the_api_and_marginalias_other_routes_are_not_shared_with_other_sites(
+    article, method, path
+):
+    """The sidebar, on this origin, is the API's only caller; the annotator in the other
+    site's page talks to the sidebar by postMessage and the bookmarklet loads boot.js as a
+    classic script, neither needing CORS."""
+    response = getattr(Client(), method)(path, HTTP_ORIGIN=PAGE_ORIGIN)
+    assert response.status_code < 500 and shared_with(response) == {}
 
 
 # --- profile, groups ---------------------------------------------------------------------------
@@ -267,6 +350,32 @@ def test_the_clients_highlight_becomes_a_marginalia_annotation(article, bob):
     assert [t.name for t in made.tags.all()] == ["person:Stalin"]
     row = response.json()
     assert row["id"] == str(made.pk) and row["user"] == "acct:bob@marginalia.local"
+
+
+def test_a_client_made_annotation_has_history_is_found_and_serves_as_evidence(
+    article, alice, bob, vera, as_user
+):
+    comment = "Shi Zhe remembers the snub at the dacha."
+    body = client_body("Stalin kept him", text=comment, tags=["person:Stalin"])
+    made = Annotation.objects.get(pk=int(call("post", "annotations", bob, body).json()["id"]))
+    (record,) = Annotation.history.filter(id=made.pk)
+    assert (record.history_type, record.history_user, record.comment_raw) == ("+", bob, comment)
+    signed_in_as_alice = Client()
+    signed_in_as_alice.force_login(alice)  # the token, not the session, names the writer
+    edited = signed_in_as_alice.patch(API + f"annotations/{made.pk}", {"text": comment + " Weeks."},
+                                      content_type="application/json", **bearer(bob))  # fmt: skip
+    assert edited.status_code == 200, edited.content
+    assert [r.history_user for r in Annotation.history.filter(id=made.pk)] == [bob, bob]
+    for reader in (bob, vera):
+        found = as_user(reader).get("/api/search/", {"q": "snub"}).json()["results"]
+        assert [(r["kind"], r["annotation"]) for r in found] == [("annotation", made.pk)]
+    assert as_user(bob).get("/api/search/", {"tag": "person:Stalin"}).json()["count"] == 1
+    claim = make_claim(library=article.library, creator=alice, statement="Stalin kept Mao waiting")
+    evidence = {"claim": claim.pk, "annotation": made.pk, "stance": "supports", "note": ""}
+    attached = as_user(bob).post("/api/evidence/", evidence, format="json")
+    assert attached.status_code == 201, attached.content
+    assert attached.json()["quote"] == "Stalin kept him"
+    assert list(claim.evidence.values_list("annotation", flat=True)) == [made.pk]
 
 
 def test_only_me_is_a_private_annotation_and_editing_shares_it(article, bob, vera):
