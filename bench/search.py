@@ -13,7 +13,8 @@ and its PostgreSQL backend's (`PG CPU`, mean; from /proc, in clock ticks, so onl
 over the runs means anything), which a busy machine does not inflate the way it inflates
 wall times. Prints p50/p95/p99 per query, the count as the API gives it ("about N" when
 estimated), the machine it ran on and the load average: before, after, and sampled every
-second during the runs.
+second during the runs; and the host's speed before and after, as the CPU time of a fixed
+Python loop (this VM's host drifts by up to 1.7x, and a busy sibling hyperthread slows it).
 
 As gunicorn's workers do after the fork (`config/gunicorn.conf.py`), the objects made while
 starting up (the app, the warm-up's caches) are frozen out of the garbage collector's full
@@ -78,6 +79,15 @@ def percentile(values: list[float], share: float) -> float:
 
 def load() -> str:
     return ", ".join(f"{v:.1f}" for v in os.getloadavg())
+
+
+def host_speed() -> float:
+    """Seconds a pure-Python loop of 10 million additions takes: this VM's host drifts (0.65
+    to 1.2 s within an hour, nothing else running), and every figure with it."""
+    started, total = time.process_time(), 0
+    for i in range(10_000_000):
+        total += i
+    return time.process_time() - started
 
 
 def machine() -> str:
@@ -234,15 +244,19 @@ def run_all(args: argparse.Namespace) -> None:
         gc.collect()
         gc.freeze()
     rows = []
+    speed_before = host_speed()
     load_before = load()
     with connection.execute_wrapper(timed), LoadSampler() as sampler:
         for label, params in chosen:
             rows.append((label, params, *measure(client, params, args.runs, sql_time, backend)))
+    speed_after = host_speed()
     entries = SearchEntry.objects.count()
     print(f"\nMachine: {machine()}; {database()}")
     print(f"Load average: {load_before} at the start, {load()} at the end; "
           f"during the runs {sampler.summary()}" + (f"; beside {args.busy} busy writers"
           if args.busy else "") + ".")  # fmt: skip
+    print(f"Host speed: 10 million Python additions took {speed_before:.2f} s of CPU before "
+          f"the runs, {speed_after:.2f} s after (`host_speed`).")  # fmt: skip
     frozen = ", garbage collector frozen after the warm-up" if args.gc_freeze else ""
     print(f"Index: {entries:,} entries; {args.runs} runs per query after 2 warm-up runs{frozen}.\n")
     print("| query | results | API p50 | API p95 | API p99 | SQL p50 | SQL p95 | SQL p99 "
