@@ -4,25 +4,31 @@ a new revision, or a separate source).
 
 The snapshot is the page's main text (trafilatura) read by the HTML importer (sanitised,
 in paragraphs, bounded as every upload is); its revision says where and when it was
-captured. The page's address is matched as the Hypothesis client's are
-(`addresses`: scheme and host case, default ports, fragments and tracking parameters do
-not count), against the URL and canonical URL the page gives.
+captured, and keeps the whole page as it was read as its raw HTML (never shown). The
+page's address is matched as the Hypothesis client's are (`addresses`: scheme and host
+case, default ports, fragments and tracking parameters do not count), against the URL and
+canonical URL the page gives.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.template.defaultfilters import filesizeformat
 
 from sources.csl import csl_to_fields
-from sources.importers import extract_text, import_text_revision
+from sources.importers import (
+    Original,
+    checked_note,
+    extract_text,
+    require_editor,
+    save_revision,
+)
 from sources.metadata_import import create_source
 from sources.models import Library, Source, SourceText, canonical_text, sha256_hex
 from sources.web.addresses import normalised, spellings
@@ -84,7 +90,11 @@ def capture_page(
     today = dt.date.today().isoformat()
     note = (f"Snapshot of {url} captured {today}; main text by trafilatura "
             f"{trafilatura_module().__version__}.")  # fmt: skip
-    snapshot = SimpleUploadedFile("snapshot.html", text.encode(), content_type="text/html")
+    # The revision's text and clean HTML are the main text; its raw HTML (never shown) is
+    # the page as it was read, so that the capture can be checked, or read again by a
+    # better extractor, after the live page has changed.
+    extracted = replace(extract_text(text.encode(), file_name="snapshot.html"), html_raw=html)
+    snapshot = Original("snapshot.html", text.encode())
     with transaction.atomic():
         source = None if separate else existing_source(library, url, html)
         created = source is None
@@ -96,7 +106,10 @@ def capture_page(
             fields, creators = csl_to_fields(item, warnings)
             fields.setdefault("kind", "secondary")
             source = create_source(library, fields, creators, user=user, warnings=warnings)
-        revision = import_text_revision(source, snapshot, user=user, note=note[:500])
+        require_editor(source, user)
+        revision = save_revision(
+            source, extracted, originals=[snapshot], user=user, note=checked_note(note[:500])
+        )
     return Captured(source, revision, created)
 
 

@@ -91,6 +91,9 @@ def test_a_saved_page_keeps_its_article_and_not_its_wrapping(library, alice):
         assert wrapping not in text
     assert "Snapshot of" in kept.revision.note and "trafilatura" in kept.revision.note
     assert kept.revision.imported_by == alice
+    # The page itself, as it was read, is kept beside the snapshot (never shown).
+    assert kept.revision.html_raw == PAGE
+    assert "Subscribe" not in kept.revision.html and PARAGRAPHS[0] in kept.revision.html
 
 
 def test_saving_a_page_again_adds_a_revision_and_carries_the_annotations(library, alice, bob):

@@ -72,6 +72,15 @@ def assert_kept_clean(source: Source, reader) -> None:
     assert [m for m in MARKERS if any(m in field for field in fields)] == [], fields
     page = reader.get(reverse("source-detail", args=[source.pk])).content.decode()
     assert QUOTE in page and unsafe_markup(page) == []
+    # The page as it was read is kept whole as the revision's raw HTML, which nothing shows
+    # (the reading page above) and no API serialises.
+    assert revision.html_raw == PAGE
+    for name, kwargs in (("list", {}), ("detail", {"revision": revision.revision})):
+        api = reader.get(reverse(f"api-source-text-{name}",
+                                 kwargs={"source_pk": source.pk, **kwargs}))  # fmt: skip
+        body = api.content.decode()
+        assert api.status_code == 200 and "xss" not in body and "html_raw" not in body
+        assert QUOTE in body or name == "list"  # the list names revisions, without text
 
 
 def test_save_to_marginalia_keeps_none_of_a_pages_scripts_handlers_frames_or_styles(
