@@ -174,3 +174,20 @@ def test_a_plain_query_is_read_as_the_filter_serializer_reads_it(raw):
                                        "text=5&text=6", "text=", "limit=3",
                                        "text=5&state=anchored",
                                        "text=99999999999999999999"))  # fmt: skip
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="INCLUDE is PostgreSQL's")
+def test_the_document_order_index_holds_what_decides_who_sees_an_annotation(db):
+    """Counting a full page's text reads the index alone (migration 0013): it holds the text
+    and position as keys, then visibility, creator and library."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT i.indnkeyatts, array_agg(a.attname ORDER BY k.n) FROM pg_index i"
+            " JOIN pg_class c ON c.oid = i.indexrelid"
+            " CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, n)"
+            " JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum"
+            " WHERE c.relname = 'annotation_document_order' GROUP BY i.indnkeyatts"
+        )
+        keys, columns = cursor.fetchone()
+    assert keys == 4
+    assert columns == ["text_id", "start", "end", "id", "visibility", "creator_id", "library_id"]
