@@ -1,5 +1,6 @@
 // A Copy button beside a read-only field (a new API token's key): `data-copy-field` names
-// the field's id. Without a clipboard (plain HTTP) the key is selected for Ctrl+C instead.
+// the field's id. Where the clipboard refuses, the selected key is copied by the older copy
+// command, or left selected for Ctrl+C.
 
 function attach(button) {
   const field = document.getElementById(button.dataset.copyField);
@@ -12,9 +13,14 @@ function attach(button) {
       await navigator.clipboard.writeText(field.value);
       if (status) status.textContent = "Copied to the clipboard.";
     } catch {
+      // Refused (no clipboard on plain HTTP, or the document lost focus): the older copy
+      // command still works on the selection within the click's user activation.
       field.focus();
       field.select();
-      if (status) status.textContent = "Selected: press Ctrl+C (⌘C) to copy.";
+      const copied = document.execCommand && document.execCommand("copy");
+      if (status) {
+        status.textContent = copied ? "Copied to the clipboard." : "Selected: press Ctrl+C (⌘C) to copy.";
+      }
     }
   });
 }
