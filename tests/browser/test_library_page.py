@@ -41,9 +41,10 @@ def test_bulk_delete_waits_for_undo_then_deletes(page, sign_in, bob, library):
     assert page.js_errors == []
 
 
-def test_a_new_token_is_copied_with_one_click(page, sign_in, alice):
+def copy_a_new_token(page, sign_in, user) -> tuple[str, str]:
+    """Make a token as `user`, press its Copy button; (its key, what the page then says)."""
     page.context.grant_permissions(["clipboard-read", "clipboard-write"])
-    sign_in(page, alice)
+    sign_in(page, user)
     page.goto(reverse("token-list"))
     page.get_by_label("Name").fill("laptop")
     page.get_by_role("button", name="Create").click()
@@ -52,28 +53,24 @@ def test_a_new_token_is_copied_with_one_click(page, sign_in, alice):
     # headless page beside others' may be (seen twice in CI, bring_to_front() or not):
     # Chromium is told to treat this page as focused, as a reader's window is.
     page.context.new_cdp_session(page).send("Emulation.setFocusEmulationEnabled", {"enabled": True})
-    page.get_by_role("button", name="Copy").click()
-    status = page.locator("#" + page.get_by_role("button", name="Copy").get_attribute(
-        "data-copy-status"))  # fmt: skip
+    copy = page.get_by_role("button", name="Copy")
+    copy.click()
+    status = page.locator(f"#{copy.get_attribute('data-copy-status')}")
     expect(status).not_to_be_empty()
-    assert status.text_content() == "Copied to the clipboard."
+    return key, status.text_content()
+
+
+def test_a_new_token_is_copied_with_one_click(page, sign_in, alice):
+    key, said = copy_a_new_token(page, sign_in, alice)
+    assert said == "Copied to the clipboard."
     assert page.evaluate("navigator.clipboard.readText()") == key and key.startswith("mgl_")
 
 
 def test_a_token_is_still_copied_when_the_clipboard_refuses(page, sign_in, alice):
     """Where the asynchronous clipboard refuses (a document without focus, plain HTTP), the
     key is copied by the older copy command on the selection."""
-    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
     refuse = "() => Promise.reject(new DOMException('Document is not focused.'))"
     page.add_init_script(f"navigator.clipboard.writeText = {refuse}")
-    sign_in(page, alice)
-    page.goto(reverse("token-list"))
-    page.get_by_label("Name").fill("laptop")
-    page.get_by_role("button", name="Create").click()
-    key = page.get_by_label("Key").input_value()
-    page.context.new_cdp_session(page).send("Emulation.setFocusEmulationEnabled", {"enabled": True})
-    page.get_by_role("button", name="Copy").click()
-    status = page.locator("#token-copied")
-    expect(status).not_to_be_empty()
-    assert status.text_content() == "Copied to the clipboard."
+    key, said = copy_a_new_token(page, sign_in, alice)
+    assert said == "Copied to the clipboard."
     assert page.evaluate("navigator.clipboard.readText()") == key
