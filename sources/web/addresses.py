@@ -25,7 +25,7 @@ def normalised(url: str) -> str:
     if port and port != {"http": 80, "https": 443}[scheme]:
         host = f"{host}:{port}"
     query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
-             if not k.lower().startswith(TRACKING)]  # fmt: skip
+             if not _tracking(k)]  # fmt: skip
     return urlunsplit((scheme, host, parts.path or "/", urlencode(query), ""))
 
 
@@ -39,9 +39,12 @@ def cited(url: str) -> str:
         return url
     if not parts.query:
         return url
-    kept = [piece for piece in parts.query.split("&")
-            if not piece.split("=", 1)[0].lower().startswith(TRACKING)]  # fmt: skip
+    kept = [piece for piece in parts.query.split("&") if not _tracking(piece.split("=", 1)[0])]
     return urlunsplit(parts._replace(query="&".join(kept)))
+
+
+def _tracking(parameter: str) -> bool:
+    return parameter.lower().startswith(TRACKING)
 
 
 def spellings(urls: list[str]) -> set[str]:

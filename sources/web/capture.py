@@ -23,6 +23,7 @@ from django.template.defaultfilters import filesizeformat
 
 from sources.csl import csl_to_fields
 from sources.importers import (
+    ExtractedText,
     Original,
     checked_note,
     extract_text,
@@ -67,8 +68,7 @@ def held_page(library: Library, *, url: str, html: str) -> Held | None:
     current = source.current_text
     if current is None:
         return Held(source, None, True)
-    snapshot = _main_text(url, html)
-    extracted = extract_text(snapshot.encode(), file_name="snapshot.html")
+    extracted = _snapshot(url, html)
     return Held(source, current, sha256_hex(canonical_text(extracted.text)) != current.sha256)
 
 
@@ -86,15 +86,15 @@ def capture_page(
     fetched it) in `library`: a new revision of the source holding it, or (`separate`, or
     none holds it) a new source. `known`: a CSL item of what the caller already knows of
     the page (what the Hypothesis client read of it), under what its HTML says."""
-    text = _main_text(url, html)
+    extracted = _snapshot(url, html)
     today = dt.date.today().isoformat()
     note = (f"Snapshot of {url} captured {today}; main text by trafilatura "
             f"{trafilatura_module().__version__}.")  # fmt: skip
     # The revision's text and clean HTML are the main text; its raw HTML (never shown) is
     # the page as it was read, so that the capture can be checked, or read again by a
     # better extractor, after the live page has changed.
-    extracted = replace(extract_text(text.encode(), file_name="snapshot.html"), html_raw=html)
-    snapshot = Original("snapshot.html", text.encode())
+    snapshot = Original(SNAPSHOT, extracted.html_raw.encode())
+    extracted = replace(extracted, html_raw=html)
     with transaction.atomic():
         source = None if separate else existing_source(library, url, html)
         created = source is None
@@ -111,6 +111,14 @@ def capture_page(
             source, extracted, originals=[snapshot], user=user, note=checked_note(note[:500])
         )
     return Captured(source, revision, created)
+
+
+SNAPSHOT = "snapshot.html"
+
+
+def _snapshot(url: str, html: str) -> ExtractedText:
+    """The page's main text as the HTML importer reads it (its `html_raw`: that main text)."""
+    return extract_text(_main_text(url, html).encode(), file_name=SNAPSHOT)
 
 
 def _main_text(url: str, html: str) -> str:
