@@ -623,13 +623,21 @@ class SourceTextManager(models.Manager.from_queryset(SourceTextQuerySet)):  # ty
         commits with it or not at all, whoever calls this; one batch (`core.batching`), so
         that whoever reacts to its writes (the search index) does once, after everything
         the new revision set off (annotations carried over to it), whatever the order of
-        their receivers."""
+        their receivers.
+
+        Two revisions of one source saved at once (two OCR jobs, an import beside an edit)
+        take numbers one after the other: the source's row is locked first, so the second
+        reads the last number only once the first has committed. (Locking the last
+        revision instead let the second wait, then read the same last number again: a
+        duplicate, and a failed job.) FOR NO KEY UPDATE: rows that merely refer to the
+        source are still written meanwhile."""
         text = canonical_text(text)
-        last = source.texts.select_for_update().order_by("-revision").first()
+        Source.objects.select_for_update(no_key=True).only("pk").get(pk=source.pk)
+        last = source.texts.order_by("-revision").values_list("revision", flat=True).first()
         with batching.batch():
             return self.create(
                 source=source,
-                revision=(last.revision + 1) if last else 1,
+                revision=(last or 0) + 1,
                 text=text,
                 sha256=sha256_hex(text),
                 **origin,
