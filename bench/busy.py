@@ -1,6 +1,6 @@
-"""Background load for a benchmark: the load test's annotation writers, kept running.
+"""Background load for a benchmark: the load test's annotation writers, or OCR jobs, kept running.
 
-    .venv/bin/python bench/busy.py [--connections 3] [--duration 900]
+    .venv/bin/python bench/busy.py [--connections 3] [--jobs 0] [--duration 900]
 
 What a busy server does besides the request being measured: `bench/load.py`'s write scenario
 (POST /api/annotations/ with a comment and a tag, each write indexed for search) through
@@ -12,6 +12,17 @@ connections hold the load average near 4 (it prints the load average every 10 s;
 figure needs a minute to settle). `bench/search.py --busy N` starts it, waits for the load
 to settle and stops it after its runs; it can also run on its own beside anything else.
 Everything goes to 127.0.0.1; it stops by itself after `--duration`.
+
+`--jobs N` adds the server's own background work instead of (with `--connections 0`) or
+beside the writers: a real Celery worker (`celery -A config.celery worker`, as `make worker`
+starts it, `--concurrency N`, Redis at 127.0.0.1:6379 database 12) kept busy with OCR jobs,
+each reading a typed three-page English scan (`bench/ocr.py`'s pages) into a new revision
+of one source; N + 1 jobs are kept queued or running. The worker runs them at its
+configured priority (JOB_NICENESS, 10 unless the environment says otherwise; 0 for the
+worker's own priority, as before that setting), in a session of its own as a service of its
+own would be, or with `--shared-session` in this one, as in one container or one terminal:
+where the kernel schedules by session (autogroup, on by default in Debian's kernels), only
+then do the worker and the process measured compete process by process.
 """
 
 from __future__ import annotations
@@ -31,17 +42,24 @@ sys.path.insert(0, str(BASE_DIR))
 
 from bench import load  # noqa: E402
 
+JOBS_BROKER = "redis://127.0.0.1:6379/12"
+
 
 def prepare(args: argparse.Namespace) -> tuple[dict[str, str], dict]:
     """The load test's database, migrated and seeded, and the server's environment."""
     env = load.server_env(args)
+    if args.jobs:
+        queue = f"marginalia-busy-{os.getpid()}"
+        env |= {"TASK_QUEUE": "celery", "CELERY_BROKER_URL": JOBS_BROKER, "JOB_QUEUE_NAME": queue}
     load.ensure_database(args.database_url, fresh=False)
     for command in (["migrate"], ["collectstatic", "--noinput"]):
         subprocess.run(
             [sys.executable, "manage.py", *command, "-v0"], cwd=BASE_DIR, env=env, check=True
         )
-    for name in ("DJANGO_SETTINGS_MODULE", "DATABASE_URL", "DEBUG", "SECRET_KEY", "STATIC_ROOT"):
-        os.environ[name] = env[name]
+    for name in ("DJANGO_SETTINGS_MODULE", "DATABASE_URL", "DEBUG", "SECRET_KEY", "STATIC_ROOT",
+                 "TASK_QUEUE", "CELERY_BROKER_URL", "JOB_QUEUE_NAME"):  # fmt: skip
+        if name in env:
+            os.environ[name] = env[name]
     import django
 
     django.setup()
@@ -60,12 +78,71 @@ def writers_script(ids: dict) -> str:
     raise RuntimeError("bench/load.py has no write scenario")
 
 
+class OcrJobs:
+    """OCR jobs kept coming for a real Celery worker of `concurrency` processes."""
+
+    def __init__(self, env: dict[str, str], concurrency: int, shared_session: bool) -> None:
+        from django.contrib.auth import get_user_model
+
+        from bench.ocr import page_texts, scan
+        from sources.models import Library, Source
+
+        self.user = get_user_model().objects.get(username=load.USERNAME)
+        self.library = Library.objects.get(name=load.LIBRARY_NAME)
+        self.source, _ = Source.objects.get_or_create(
+            library=self.library, title="A scan read again and again (bench/busy.py)"
+        )
+        self.scan = scan(page_texts("English", 3))
+        self.concurrency = concurrency
+        command = [sys.executable, "-m", "celery", "-A", "config.celery", "worker",
+                   "--pool", "prefork", "--concurrency", str(concurrency), "--loglevel", "WARNING",
+                   "--without-mingle", "--without-gossip", "-Q", env["JOB_QUEUE_NAME"],
+                   "-n", f"busy-{os.getpid()}@%h"]  # fmt: skip
+        # A session of its own, as a service of its own has: Linux's autogroup scheduling
+        # then shares the processor between sessions before processes. --shared-session
+        # keeps it in this one (a process group of its own, to stop it whole).
+        session = {"process_group": 0} if shared_session else {"start_new_session": True}
+        self.worker = subprocess.Popen(command, cwd=BASE_DIR, env=env, **session)
+        self.done = 0
+        self.enqueued: list[int] = []
+
+    def top_up(self) -> None:
+        """Enqueue jobs until `concurrency` + 1 of those enqueued here are queued or running
+        (an earlier run's unfinished jobs, their queue gone, are not counted)."""
+        from django.core.files.uploadedfile import SimpleUploadedFile
+
+        from jobs import queue
+        from jobs.models import Job, JobState
+
+        mine = Job.objects.filter(pk__in=self.enqueued)
+        waiting = mine.filter(state__in=[JobState.QUEUED, JobState.RUNNING]).count()
+        self.done = mine.filter(state=JobState.SUCCEEDED).count()
+        for _ in range(self.concurrency + 1 - waiting):
+            upload = SimpleUploadedFile("scan.pdf", self.scan, content_type="application/pdf")
+            job = queue.enqueue("ocr", library=self.library, user=self.user, upload=upload,
+                                source=self.source, languages=["eng"], note="")  # fmt: skip
+            self.enqueued.append(job.pk)
+
+    def stop(self) -> None:
+        os.killpg(self.worker.pid, signal.SIGTERM)
+        try:
+            self.worker.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.worker.pid, signal.SIGKILL)
+        import redis
+
+        redis.Redis.from_url(JOBS_BROKER).delete(os.environ["JOB_QUEUE_NAME"])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument(
         "--database-url", default="postgres://postgres@127.0.0.1:5432/marginalia_load"
     )
     parser.add_argument("--connections", type=int, default=3, help="writes kept in flight")
+    parser.add_argument("--jobs", type=int, default=0, help="OCR jobs running at once")
+    parser.add_argument("--shared-session", action="store_true",
+                        help="the jobs' worker in this session, not one of its own")  # fmt: skip
     parser.add_argument("--duration", type=int, default=900, help="seconds")
     parser.add_argument("--port", type=int, default=0)
     args = parser.parse_args()
@@ -83,27 +160,40 @@ def main() -> None:
     signal.signal(signal.SIGINT, finish)
     env, ids = prepare(args)
     log = Path(tempfile.mkdtemp()) / "gunicorn.log"
-    server = load.start_server(env, log, args.port)
+    server = load.start_server(env, log, args.port) if args.connections else None
+    jobs = OcrJobs(env, args.jobs, args.shared_session) if args.jobs else None
     wrk = None
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as lua:
         lua.write(writers_script(ids))
     try:
-        command = ["wrk", "-t", "1", "-c", str(args.connections), "-d", f"{args.duration}s",
-                   "--timeout", "10s", "-s", lua.name,
-                   f"http://127.0.0.1:{args.port}/api/annotations/"]  # fmt: skip
-        wrk = subprocess.Popen(command, stdout=subprocess.DEVNULL)
+        if server is not None:
+            command = ["wrk", "-t", "1", "-c", str(args.connections), "-d", f"{args.duration}s",
+                       "--timeout", "10s", "-s", lua.name,
+                       f"http://127.0.0.1:{args.port}/api/annotations/"]  # fmt: skip
+            wrk = subprocess.Popen(command, stdout=subprocess.DEVNULL)
         database = urlparse(args.database_url).path.lstrip("/")
-        print(f"busy: {args.connections} writers on {database} for {args.duration} s", flush=True)
-        while not stop and wrk.poll() is None:
-            time.sleep(10)
-            loads = ", ".join(f"{v:.2f}" for v in os.getloadavg())
-            print(f"busy: load average {loads}", flush=True)
+        print(f"busy: {args.connections} writers, {args.jobs} OCR jobs at once on {database} "
+              f"for {args.duration} s", flush=True)  # fmt: skip
+        ends = time.monotonic() + args.duration
+        last = 0.0
+        while not stop and time.monotonic() < ends and (wrk is None or wrk.poll() is None):
+            if jobs is not None:
+                jobs.top_up()
+            time.sleep(2)
+            if time.monotonic() - last >= 10:
+                last = time.monotonic()
+                loads = ", ".join(f"{v:.2f}" for v in os.getloadavg())
+                done = f"; {jobs.done} OCR jobs done" if jobs is not None else ""
+                print(f"busy: load average {loads}{done}", flush=True)
     finally:
         if wrk is not None:
             wrk.terminate()
             wrk.wait(timeout=30)
-        server.terminate()
-        server.wait(timeout=30)
+        if jobs is not None:
+            jobs.stop()
+        if server is not None:
+            server.terminate()
+            server.wait(timeout=30)
         os.unlink(lua.name)
 
 

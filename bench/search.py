@@ -22,7 +22,10 @@ collections before the runs (`--no-gc-freeze` leaves them in).
 
 `--busy N` measures beside a busy server: it starts `bench/busy.py` (the load test's
 annotation writers, N connections, through gunicorn on the `marginalia_load` database),
-waits `--settle` seconds for the load average to rise, runs, then stops it.
+waits `--settle` seconds for the load average to rise, runs, then stops it. `--jobs N`
+(with or without `--busy`) adds N OCR jobs at once, run by a real Celery worker at its
+configured priority (`bench/busy.py --jobs`; JOB_NICENESS=0 in the environment runs them at
+the benchmark's own), in a session of its own unless `--shared-session`.
 """
 
 from __future__ import annotations
@@ -158,20 +161,30 @@ def backend_cpu_seconds(pid: int) -> float:
     return (utime + stime) / os.sysconf("SC_CLK_TCK")
 
 
-def start_busy(writers: int, settle: int) -> subprocess.Popen:
-    """`bench/busy.py` with `writers` connections, once the load average has had `settle`
-    seconds to rise."""
+def start_busy(args: argparse.Namespace) -> subprocess.Popen:
+    """`bench/busy.py` with `--busy` connections and `--jobs` OCR jobs at once, once the load
+    average has had `--settle` seconds to rise."""
+    shared = ["--shared-session"] if args.shared_session else []
     busy = subprocess.Popen(
-        [sys.executable, str(ROOT / "bench" / "busy.py"), "--connections", str(writers),
-         "--duration", "3600"],
+        [sys.executable, str(ROOT / "bench" / "busy.py"), "--connections", str(args.busy),
+         "--jobs", str(args.jobs), *shared, "--duration", "3600"],
         cwd=ROOT,
     )  # fmt: skip
-    deadline = time.monotonic() + settle
+    deadline = time.monotonic() + args.settle
     while time.monotonic() < deadline:
         if busy.poll() is not None:
             raise SystemExit("bench/busy.py stopped; see its output above")
         time.sleep(1)
     return busy
+
+
+def beside(args: argparse.Namespace) -> str:
+    parts = [f"{args.busy} busy writers"] if args.busy else []
+    if args.jobs:
+        niceness = os.environ.get("JOB_NICENESS") or "10"
+        session = "this session" if args.shared_session else "a session of its own"
+        parts.append(f"{args.jobs} OCR jobs at once (worker niceness {niceness}, in {session})")
+    return ("; beside " + " and ".join(parts)) if parts else ""
 
 
 def measure(client, params: dict, runs: int, sql_time: list[float], backend: int) -> tuple:
@@ -201,10 +214,14 @@ def main() -> None:
     parser.add_argument("--only", help="run only the queries whose label contains this")
     parser.add_argument("--busy", type=int, default=0, metavar="N",
                         help="beside bench/busy.py with N writers")  # fmt: skip
+    parser.add_argument("--jobs", type=int, default=0, metavar="N",
+                        help="beside N OCR jobs run by a Celery worker")  # fmt: skip
+    parser.add_argument("--shared-session", action="store_true",
+                        help="the jobs' worker in this session (bench/busy.py)")  # fmt: skip
     parser.add_argument("--settle", type=int, default=90, help="seconds before the runs")
     parser.add_argument("--no-gc-freeze", dest="gc_freeze", action="store_false")
     args = parser.parse_args()
-    busy = start_busy(args.busy, args.settle) if args.busy else None
+    busy = start_busy(args) if args.busy or args.jobs else None
     try:
         run_all(args)
     finally:
@@ -253,8 +270,7 @@ def run_all(args: argparse.Namespace) -> None:
     entries = SearchEntry.objects.count()
     print(f"\nMachine: {machine()}; {database()}")
     print(f"Load average: {load_before} at the start, {load()} at the end; "
-          f"during the runs {sampler.summary()}" + (f"; beside {args.busy} busy writers"
-          if args.busy else "") + ".")  # fmt: skip
+          f"during the runs {sampler.summary()}{beside(args)}.")  # fmt: skip
     print(f"Host speed: 10 million Python additions took {speed_before:.2f} s of CPU before "
           f"the runs, {speed_after:.2f} s after (`host_speed`).")  # fmt: skip
     frozen = ", garbage collector frozen after the warm-up" if args.gc_freeze else ""

@@ -426,6 +426,11 @@ EXPORT_JOB_THRESHOLD = env_int("EXPORT_JOB_THRESHOLD", 1_000)
 # A library's provenance document (sources + claims past this) is written by a job too.
 PROVENANCE_JOB_THRESHOLD = env_int("PROVENANCE_JOB_THRESHOLD", 2_000)
 JOB_TIME_LIMIT = env_int("JOB_TIME_LIMIT", 3600)
+# A worker's CPU priority (`nice`, 0–19; jobs/priority.py): background work yields the
+# processor to requests. 0 keeps the priority the worker was started with.
+JOB_NICENESS = env_int("JOB_NICENESS", 10)
+if not 0 <= JOB_NICENESS <= 19:
+    raise ImproperlyConfigured(f"JOB_NICENESS must be between 0 and 19, not {JOB_NICENESS}")
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "redis://127.0.0.1:6379/0")
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # A message is redelivered when its worker has not acknowledged it for this long: longer

@@ -262,7 +262,14 @@ def test_sessions_are_cached_only_in_a_cache_every_process_shares():
 
 
 @pytest.mark.parametrize(
-    ("name", "value"), [("TASK_QUEUE", "rq"), ("LOG_FORMAT", "xml"), ("DB_POOL", "maybe")]
+    ("name", "value"),
+    [
+        ("TASK_QUEUE", "rq"),
+        ("LOG_FORMAT", "xml"),
+        ("DB_POOL", "maybe"),
+        ("JOB_NICENESS", "25"),
+        ("JOB_NICENESS", "-5"),
+    ],
 )
 def test_a_malformed_setting_stops_start_up_naming_the_variable(name, value):
     env = {name: value, "DATABASE_URL": "postgres://app@db/marginalia"}

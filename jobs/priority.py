@@ -1,0 +1,34 @@
+"""Background work yields the processor to readers: a Celery worker lowers its own CPU
+priority (its `nice` value) to JOB_NICENESS before it starts running jobs, and every process it
+forks (its pool, Tesseract, pandoc) inherits it.
+
+On a small server the heavy work is the background's: OCR keeps a core busy for minutes,
+an import or a bibliography for seconds. At the same priority as the web server, four such
+processes on two cores take about half of each core from a request; at niceness 10 the
+scheduler gives them about a tenth of a core each while a request wants it, and all of the
+processor when nobody reads (bench/README.md, "Search beside background jobs").
+
+Only lowered, never raised: raising needs privileges a worker should not have, and a worker
+started under `nice -n 15` (or systemd's `Nice=`) keeps what it was given. PostgreSQL's
+backends keep their own priority: a job's queries are a small part of its time.
+"""
+
+from __future__ import annotations
+
+import os
+
+from django.conf import settings
+
+LOWEST = 19  # the lowest priority Linux gives
+
+
+def yield_to_requests(**_signal: object) -> int:
+    """Lower this process's priority to JOB_NICENESS if it is higher; its niceness after.
+
+    A Celery signal handler (`config/celery.py`: `worker_init`, in the worker's main thread
+    before its pool starts; the pool's processes, and those that replace them, inherit it)."""
+    wanted = settings.JOB_NICENESS
+    current = os.getpriority(os.PRIO_PROCESS, 0)
+    if wanted > current:
+        os.setpriority(os.PRIO_PROCESS, 0, min(wanted, LOWEST))
+    return os.getpriority(os.PRIO_PROCESS, 0)
