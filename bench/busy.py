@@ -11,7 +11,11 @@ which alternates between a gunicorn thread and a PostgreSQL backend: on 2 cores 
 connections hold the load average near 4 (it prints the load average every 10 s; the 1-minute
 figure needs a minute to settle). `bench/search.py --busy N` starts it, waits for the load
 to settle and stops it after its runs; it can also run on its own beside anything else.
-Everything goes to 127.0.0.1; it stops by itself after `--duration`.
+Everything goes to 127.0.0.1; it stops by itself after `--duration`. How many writers make
+a load of 4 differs from host to host and hour to hour (eight gave 4.1 on one, 3.4 on the
+next, twelve 4.4): `--load 4` starts with `--connections` and adds two more, at most every
+30 s, while the load they made in the last 30 s (what the load average counts, read from
+/proc/stat) was below 3.8.
 
 `--jobs N` adds the server's own background work instead of (with `--connections 0`) or
 beside the writers: a real Celery worker (`celery -A config.celery worker`, as `make worker`
@@ -34,6 +38,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import deque
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -43,6 +48,20 @@ sys.path.insert(0, str(BASE_DIR))
 from bench import load  # noqa: E402
 
 JOBS_BROKER = "redis://127.0.0.1:6379/12"
+# --load: writers are added RAMP_STEP at a time, at most every RAMP_SECONDS, while the load
+# they make is below the target by more than RAMP_MARGIN. The load is read as what the load
+# average counts, right now: processes running or waiting to run and those waiting on the
+# disk (/proc/stat's procs_running and procs_blocked, less this reader), averaged over
+# RAMP_SECONDS. The 1-minute load average itself lags by minutes, and a ramp led by it
+# overshoots.
+RAMP_STEP, RAMP_SECONDS, RAMP_MARGIN = 2, 30, 0.2
+
+
+def counted_by_load() -> int:
+    """Processes running, waiting for a processor or waiting on the disk now, this one aside."""
+    with open("/proc/stat") as stat:
+        found = dict(line.split()[:2] for line in stat if line.startswith("procs_"))
+    return int(found["procs_running"]) + int(found["procs_blocked"]) - 1
 
 
 def prepare(args: argparse.Namespace) -> tuple[dict[str, str], dict]:
@@ -143,6 +162,8 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=0, help="OCR jobs running at once")
     parser.add_argument("--shared-session", action="store_true",
                         help="the jobs' worker in this session, not one of its own")  # fmt: skip
+    parser.add_argument("--load", type=float, default=0,
+                        help="add writers until the load average is this")  # fmt: skip
     parser.add_argument("--duration", type=int, default=900, help="seconds")
     parser.add_argument("--port", type=int, default=0)
     args = parser.parse_args()
@@ -162,33 +183,49 @@ def main() -> None:
     log = Path(tempfile.mkdtemp()) / "gunicorn.log"
     server = load.start_server(env, log, args.port) if args.connections else None
     jobs = OcrJobs(env, args.jobs, args.shared_session) if args.jobs else None
-    wrk = None
+    writers: list[subprocess.Popen] = []
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as lua:
         lua.write(writers_script(ids))
+
+    def add_writers(connections: int) -> None:
+        command = ["wrk", "-t", "1", "-c", str(connections), "-d", f"{args.duration}s",
+                   "--timeout", "10s", "-s", lua.name,
+                   f"http://127.0.0.1:{args.port}/api/annotations/"]  # fmt: skip
+        writers.append(subprocess.Popen(command, stdout=subprocess.DEVNULL))
+
     try:
         if server is not None:
-            command = ["wrk", "-t", "1", "-c", str(args.connections), "-d", f"{args.duration}s",
-                       "--timeout", "10s", "-s", lua.name,
-                       f"http://127.0.0.1:{args.port}/api/annotations/"]  # fmt: skip
-            wrk = subprocess.Popen(command, stdout=subprocess.DEVNULL)
+            add_writers(args.connections)
         database = urlparse(args.database_url).path.lstrip("/")
         print(f"busy: {args.connections} writers, {args.jobs} OCR jobs at once on {database} "
               f"for {args.duration} s", flush=True)  # fmt: skip
         ends = time.monotonic() + args.duration
-        last = 0.0
-        while not stop and time.monotonic() < ends and (wrk is None or wrk.poll() is None):
+        last = added = time.monotonic()
+        connections = args.connections
+        recent: deque[int] = deque(maxlen=RAMP_SECONDS // 2)  # one sample every 2 s
+        while not stop and time.monotonic() < ends and all(w.poll() is None for w in writers):
             if jobs is not None:
                 jobs.top_up()
             time.sleep(2)
-            if time.monotonic() - last >= 10:
-                last = time.monotonic()
+            now = time.monotonic()
+            recent.append(counted_by_load())
+            steady = sum(recent) / len(recent)
+            ready = server is not None and now - added >= RAMP_SECONDS
+            if ready and len(recent) == recent.maxlen and steady < args.load - RAMP_MARGIN:
+                add_writers(RAMP_STEP)
+                connections += RAMP_STEP
+                added = now
+                recent.clear()
+                print(f"busy: {connections} writers now (load {steady:.1f})", flush=True)
+            if now - last >= 10:
+                last = now
                 loads = ", ".join(f"{v:.2f}" for v in os.getloadavg())
                 done = f"; {jobs.done} OCR jobs done" if jobs is not None else ""
                 print(f"busy: load average {loads}{done}", flush=True)
     finally:
-        if wrk is not None:
-            wrk.terminate()
-            wrk.wait(timeout=30)
+        for writer in writers:
+            writer.terminate()
+            writer.wait(timeout=30)
         if jobs is not None:
             jobs.stop()
         if server is not None:

@@ -22,7 +22,8 @@ collections before the runs (`--no-gc-freeze` leaves them in).
 
 `--busy N` measures beside a busy server: it starts `bench/busy.py` (the load test's
 annotation writers, N connections, through gunicorn on the `marginalia_load` database),
-waits `--settle` seconds for the load average to rise, runs, then stops it. `--jobs N`
+waits `--settle` seconds for the load average to rise, runs, then stops it (`--load 4`: it adds
+writers until the load average is 4; give it a `--settle` of several minutes). `--jobs N`
 (with or without `--busy`) adds N OCR jobs at once, run by a real Celery worker at its
 configured priority (`bench/busy.py --jobs`; JOB_NICENESS=0 in the environment runs them at
 the benchmark's own), in a session of its own unless `--shared-session`.
@@ -167,7 +168,7 @@ def start_busy(args: argparse.Namespace) -> subprocess.Popen:
     shared = ["--shared-session"] if args.shared_session else []
     busy = subprocess.Popen(
         [sys.executable, str(ROOT / "bench" / "busy.py"), "--connections", str(args.busy),
-         "--jobs", str(args.jobs), *shared, "--duration", "3600"],
+         "--jobs", str(args.jobs), *shared, "--load", str(args.load), "--duration", "3600"],
         cwd=ROOT,
     )  # fmt: skip
     deadline = time.monotonic() + args.settle
@@ -180,8 +181,12 @@ def start_busy(args: argparse.Namespace) -> subprocess.Popen:
 
 def beside(args: argparse.Namespace) -> str:
     parts = [f"{args.busy} busy writers"] if args.busy else []
+    if args.busy and args.load:
+        parts = [f"{args.busy} busy writers and more added to reach load {args.load:g}"]
     if args.jobs:
-        niceness = os.environ.get("JOB_NICENESS") or "10"
+        from django.conf import settings
+
+        niceness = settings.JOB_NICENESS  # what the worker reads too: the same environment
         session = "this session" if args.shared_session else "a session of its own"
         parts.append(f"{args.jobs} OCR jobs at once (worker niceness {niceness}, in {session})")
     return ("; beside " + " and ".join(parts)) if parts else ""
@@ -218,6 +223,8 @@ def main() -> None:
                         help="beside N OCR jobs run by a Celery worker")  # fmt: skip
     parser.add_argument("--shared-session", action="store_true",
                         help="the jobs' worker in this session (bench/busy.py)")  # fmt: skip
+    parser.add_argument("--load", type=float, default=0,
+                        help="with --busy: add writers until the load average is this")  # fmt: skip
     parser.add_argument("--settle", type=int, default=90, help="seconds before the runs")
     parser.add_argument("--no-gc-freeze", dest="gc_freeze", action="store_false")
     args = parser.parse_args()
