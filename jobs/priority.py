@@ -3,10 +3,14 @@ priority (its `nice` value) to JOB_NICENESS before it starts running jobs, and e
 forks (its pool, Tesseract, pandoc) inherits it.
 
 On a small server the heavy work is the background's: OCR keeps a core busy for minutes,
-an import or a bibliography for seconds. At the same priority as the web server, four such
-processes on two cores take about half of each core from a request; at niceness 10 the
-scheduler gives them about a tenth of a core each while a request wants it, and all of the
-processor when nobody reads (bench/README.md, "Search beside background jobs").
+an import or a bibliography for seconds. Where the worker and the web server share a
+scheduling group (one container, one session, a kernel that does not group by session),
+four OCR processes at the same priority get four shares of the processor to a request's
+one; at niceness 10 each weighs about a tenth of a request, and still gets all of the
+processor when nobody reads. Measured: search p95 at load 4 beside four OCR jobs in the same
+session, all ten benchmark queries, 46.4 ms at the same priority and 30.8 ms at niceness 10
+(bench/README.md, search, "Session 12"). A worker in a session or cgroup of its own (a
+systemd service of its own) is already kept to its group's share by the kernel.
 
 Only lowered, never raised: raising needs privileges a worker should not have, and a worker
 started under `nice -n 15` (or systemd's `Nice=`) keeps what it was given. PostgreSQL's
