@@ -208,15 +208,16 @@ def main() -> None:
                 jobs.top_up()
             time.sleep(2)
             now = time.monotonic()
-            recent.append(counted_by_load())
-            steady = sum(recent) / len(recent)
-            ready = server is not None and now - added >= RAMP_SECONDS
-            if ready and len(recent) == recent.maxlen and steady < args.load - RAMP_MARGIN:
-                add_writers(RAMP_STEP)
-                connections += RAMP_STEP
-                added = now
-                recent.clear()
-                print(f"busy: {connections} writers now (load {steady:.1f})", flush=True)
+            if args.load and server is not None:
+                recent.append(counted_by_load())
+                steady = sum(recent) / len(recent)
+                ready = now - added >= RAMP_SECONDS and len(recent) == recent.maxlen
+                if ready and steady < args.load - RAMP_MARGIN:
+                    add_writers(RAMP_STEP)
+                    connections += RAMP_STEP
+                    added = now
+                    recent.clear()
+                    print(f"busy: {connections} writers now (load {steady:.1f})", flush=True)
             if now - last >= 10:
                 last = now
                 loads = ", ".join(f"{v:.2f}" for v in os.getloadavg())

@@ -23,8 +23,6 @@ import os
 
 from django.conf import settings
 
-LOWEST = 19  # the lowest priority Linux gives
-
 
 def yield_to_requests(**_signal: object) -> int:
     """Lower this process's priority to JOB_NICENESS if it is higher; its niceness after.
@@ -34,5 +32,5 @@ def yield_to_requests(**_signal: object) -> int:
     wanted = settings.JOB_NICENESS
     current = os.getpriority(os.PRIO_PROCESS, 0)
     if wanted > current:
-        os.setpriority(os.PRIO_PROCESS, 0, min(wanted, LOWEST))
+        os.setpriority(os.PRIO_PROCESS, 0, wanted)  # 0–19, checked by the settings
     return os.getpriority(os.PRIO_PROCESS, 0)
